@@ -1,0 +1,53 @@
+// Command tokenguard is the tokenguard admission webhook and its command-line
+// tools: check manifests, audit a cluster, read stale-token audit logs.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=v0.1.0".
+var version = "dev"
+
+// Exit codes, for every subcommand (DESIGN.md).
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+)
+
+const usage = `tokenguard keeps workloads that cannot refresh their bound service-account
+tokens out of a Kubernetes cluster.
+
+Usage:
+  tokenguard check [flags] PATH...   evaluate manifests offline (files, directories, - for stdin)
+  tokenguard version                 print the version
+
+Run "tokenguard COMMAND -h" for the flags of a command.
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or usage.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "check":
+		return runCheck(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "tokenguard %s\n", version)
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "tokenguard: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}

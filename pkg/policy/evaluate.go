@@ -1,0 +1,166 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/tokenguard/tokenguard/pkg/policy/scheme"
+)
+
+// Options carry the facts about the cluster that some rules need.
+type Options struct {
+	// ControlPlane is the API server's version, for the kube-proxy rule;
+	// nil makes kube-proxy findings unknown.
+	ControlPlane *KubeVersion
+}
+
+// Evaluate judges one pod spec: evidence[i] is the evidence for
+// pod.Containers[i] (a nil entry means none). It returns the findings sorted
+// by container, then component; the same input gives the same output.
+func (c *Catalog) Evaluate(pod *PodSpec, evidence []*Evidence, opts Options) []Finding {
+	findings := make([]Finding, 0, len(pod.Containers)+1)
+	tokens := analyzeTokens(pod)
+	findings = c.tokenFindings(pod, findings)
+	for i := range pod.Containers {
+		var ev *Evidence
+		if i < len(evidence) {
+			ev = evidence[i]
+		}
+		findings = c.containerFindings(&pod.Containers[i], ev, tokens.mounted(pod, i), opts, findings)
+	}
+	if len(findings) > 1 {
+		slices.SortStableFunc(findings, func(a, b Finding) int {
+			if c := strings.Compare(a.Container, b.Container); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.Component, b.Component); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Platform, b.Platform)
+		})
+	}
+	return findings
+}
+
+func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool, opts Options, out []Finding) []Finding {
+	if ev == nil {
+		ev = &Evidence{Ref: ImageRef{Original: ctr.Image}}
+	}
+	if ev.Ref.Repository != "" {
+		if r := c.MatchImage(&ev.Ref); r != nil {
+			return append(out, c.addonFinding(ctr, ev, r, opts))
+		}
+	}
+	start := len(out)
+	for i := range ev.Packages {
+		p := &ev.Packages[i]
+		r := c.MatchPackage(p)
+		if r == nil {
+			continue
+		}
+		f := Finding{
+			Container: ctr.Name, Image: ctr.Image, Platform: p.Platform,
+			Component: r.ID, Kind: KindSDK, Version: p.Version, Minimum: r.Minimum, Source: p.Source,
+		}
+		res := r.sch.Check(p.Version, r.min)
+		f.Verdict = outcomeVerdict(res.Outcome)
+		if !hasToken {
+			f.Verdict = VerdictNotApplicable
+		}
+		// One finding per component: keep the worst, the first on ties.
+		if j := indexComponent(out[start:], r.ID); j >= 0 {
+			if f.Verdict.Rank() > out[start+j].Verdict.Rank() {
+				f.Message = versionMessage(&f, r, res.Reason)
+				out[start+j] = f
+			}
+			continue
+		}
+		f.Message = versionMessage(&f, r, res.Reason)
+		out = append(out, f)
+	}
+	if len(out) > start {
+		return out
+	}
+	f := Finding{Container: ctr.Name, Image: ctr.Image, Component: ComponentNoSDKEvidence, Kind: KindSDK}
+	switch {
+	case !hasToken:
+		f.Verdict, f.Source = VerdictNotApplicable, SourcePodSpec
+		f.Message = noTokenMessage(&f)
+	case ev.SBOM != "":
+		f.Verdict, f.Source = VerdictOK, ev.SBOM
+		f.Message = noSDKInSBOMMessage(&f)
+	default:
+		reason := ev.Unavailable
+		if reason == "" {
+			reason = "no SBOM or labels were read"
+		}
+		f.Verdict, f.Source = VerdictUnknown, SourceNone
+		f.Message = noSDKEvidenceMessage(&f, reason)
+	}
+	return append(out, f)
+}
+
+func indexComponent(fs []Finding, id string) int {
+	for i := range fs {
+		if fs[i].Component == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// addonFinding judges a container whose image is a catalogued add-on, by the
+// tag, else by a version label.
+func (c *Catalog) addonFinding(ctr *Container, ev *Evidence, r *Rule, opts Options) Finding {
+	f := Finding{Container: ctr.Name, Image: ctr.Image, Component: r.ID, Kind: KindAddon, Minimum: r.Minimum}
+	check := func(v string) scheme.Result {
+		if r.Scheme == SchemeKubeSkew {
+			res, min := checkKubeSkew(v, opts.ControlPlane)
+			f.Minimum = min
+			return res
+		}
+		return r.sch.Check(v, r.min)
+	}
+	var res scheme.Result
+	if tag := ev.Ref.Tag; tag != "" {
+		f.Version, f.Source = tag, SourceTag
+		res = check(tag)
+	}
+	if res.Outcome == scheme.Unknown {
+		for _, key := range versionLabels {
+			v, ok := ev.Labels[key]
+			if !ok || v == "" {
+				continue
+			}
+			if lres := check(v); lres.Outcome != scheme.Unknown || f.Version == "" {
+				f.Version, f.Source, res = v, SourceLabelPrefix+key, lres
+				break
+			}
+		}
+	}
+	f.Verdict = outcomeVerdict(res.Outcome)
+	reason := res.Reason
+	if f.Version == "" {
+		f.Source = SourceNone
+		switch {
+		case ev.Unavailable != "":
+			reason = ev.Unavailable
+		case ev.Ref.Digest != "":
+			reason = "the image is pinned by digest and no version label was read"
+		default:
+			reason = "the image has no tag"
+		}
+	}
+	f.Message = versionMessage(&f, r, reason)
+	return f
+}
+
+func outcomeVerdict(o scheme.Outcome) Verdict {
+	switch o {
+	case scheme.OK:
+		return VerdictOK
+	case scheme.TooOld:
+		return VerdictTooOld
+	}
+	return VerdictUnknown
+}

@@ -1,0 +1,50 @@
+package policy
+
+// Evidence is what is known about one container image: its reference, and
+// what the registry showed of it (labels, SBOM packages). It is built by
+// package sdkdetect; with no registry access it holds only the reference.
+type Evidence struct {
+	Ref ImageRef
+	// Labels are the image config labels (of any platform; version labels do
+	// not differ between platforms of one release).
+	Labels map[string]string
+	// Packages are the catalogued packages found in the image's SBOMs, of
+	// every platform read.
+	Packages []Package
+	// SBOM is the source of the SBOM that was read ("sbom:spdx-referrer"),
+	// empty when no SBOM was found or none was looked for.
+	SBOM string
+	// Unavailable says why registry evidence is missing when it was looked
+	// for and could not be had ("registry timed out after 2s"). Empty
+	// otherwise.
+	Unavailable string
+}
+
+// Package is one package found for an image, with its purl identity.
+type Package struct {
+	Type, Namespace, Name, Version string
+	// Source says where it was found: "sbom:spdx-referrer",
+	// "sbom:cyclonedx-sbom-tag", "sbom:buildkit-attestation", ...
+	Source string
+	// Platform is the image platform it was found for ("linux/arm64"),
+	// empty when the image has one platform.
+	Platform string
+}
+
+// Evidence source names that policy itself produces.
+const (
+	SourceTag     = "tag"
+	SourceNone    = "none"
+	SourcePodSpec = "pod-spec"
+	// SourceLabelPrefix precedes a label key: "label:org.opencontainers.image.version".
+	SourceLabelPrefix = "label:"
+)
+
+// versionLabels are the image labels that carry an image's version, in the
+// order they are trusted.
+var versionLabels = [...]string{
+	"org.opencontainers.image.version",
+	"org.label-schema.version",
+	"io.k8s.display-version",
+	"version",
+}

@@ -1,0 +1,69 @@
+package policy
+
+import "strings"
+
+// purlKey is a normalised purl identity.
+type purlKey struct{ typ, namespace, name string }
+
+// normalizeNamespace lowercases a purl namespace and spells an npm scope
+// with "@" whether it arrived as "@" or "%40".
+func normalizeNamespace(ns string) string {
+	ns = strings.Trim(ns, "/")
+	if strings.HasPrefix(ns, "%40") {
+		ns = "@" + ns[3:]
+	}
+	return strings.ToLower(ns)
+}
+
+// normalizeName lowercases a purl name; PyPI names also fold "_" and "." to
+// "-" (PEP 503). Neither allocates when the name is already normal.
+func normalizeName(typ, name string) string {
+	name = strings.ToLower(name)
+	if typ == "pypi" && strings.ContainsAny(name, "_.") {
+		name = strings.NewReplacer("_", "-", ".", "-").Replace(name)
+	}
+	return name
+}
+
+// MatchPackage returns the enabled SDK rule for a package, or nil.
+func (c *Catalog) MatchPackage(p *Package) *Rule {
+	typ := strings.ToLower(p.Type)
+	k := purlKey{typ, normalizeNamespace(p.Namespace), normalizeName(typ, p.Name)}
+	if r := c.sdkExact[k]; r != nil {
+		return r
+	}
+	for i := range c.sdkPrefix {
+		m := &c.sdkPrefix[i]
+		if m.typ == k.typ && m.namespace == k.namespace && strings.HasPrefix(k.name, m.prefix) {
+			return m.rule
+		}
+	}
+	return nil
+}
+
+// MatchImage returns the enabled add-on rule whose image pattern matches the
+// repository path of ref, on any registry, or nil. A pattern matches when the
+// path equals it or ends with "/"+pattern.
+func (c *Catalog) MatchImage(ref *ImageRef) *Rule {
+	repo := ref.Repository
+	last := repo[strings.LastIndexByte(repo, '/')+1:]
+	for _, p := range c.addonByLast[last] {
+		if pathHasSuffix(repo, p.pattern) {
+			return p.rule
+		}
+	}
+	if repo != strings.ToLower(repo) {
+		lower := strings.ToLower(repo)
+		return c.MatchImage(&ImageRef{Repository: lower})
+	}
+	return nil
+}
+
+// pathHasSuffix reports whether path equals suffix or ends with "/"+suffix.
+func pathHasSuffix(path, suffix string) bool {
+	if !strings.HasSuffix(path, suffix) {
+		return false
+	}
+	n := len(path) - len(suffix)
+	return n == 0 || path[n-1] == '/'
+}

@@ -1,0 +1,94 @@
+package policy
+
+// Verdict is the outcome of one finding or of a whole workload.
+type Verdict string
+
+const (
+	// VerdictOK means the component meets its minimum version.
+	VerdictOK Verdict = "ok"
+	// VerdictTooOld means the component is below its minimum, or the pod
+	// spec itself breaks a token rule.
+	VerdictTooOld Verdict = "too-old"
+	// VerdictUnknown means the version could not be determined, or sits in
+	// an ambiguous range.
+	VerdictUnknown Verdict = "unknown"
+	// VerdictNotApplicable means the rule does not apply (e.g. no token is
+	// mounted into the container).
+	VerdictNotApplicable Verdict = "not-applicable"
+)
+
+// Rank orders verdicts for "worst of": too-old > unknown > ok > not-applicable.
+func (v Verdict) Rank() int {
+	switch v {
+	case VerdictTooOld:
+		return 3
+	case VerdictUnknown:
+		return 2
+	case VerdictOK:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// ImageRef is a parsed container image reference. Registry is normalised
+// ("docker.io" for Docker Hub), Repository is the path without the registry
+// ("library/nginx", "eks/coredns"), Tag and Digest are empty when absent.
+type ImageRef struct {
+	Original   string
+	Registry   string
+	Repository string
+	Tag        string
+	Digest     string
+}
+
+// PodSpec is the part of a Kubernetes pod spec that token rules read. It is
+// built from corev1.PodSpec (or a faster decoder) by the caller.
+type PodSpec struct {
+	// AutomountServiceAccountToken mirrors the pod field; nil means the
+	// default (mount).
+	AutomountServiceAccountToken *bool
+	ServiceAccountName           string
+	Containers                   []Container
+	Volumes                      []Volume
+}
+
+// ContainerKind tells regular, init and ephemeral containers apart.
+type ContainerKind uint8
+
+const (
+	ContainerRegular ContainerKind = iota
+	ContainerInit
+	ContainerEphemeral
+)
+
+// Container is one container of a pod spec.
+type Container struct {
+	Name         string
+	Image        string
+	Kind         ContainerKind
+	VolumeMounts []VolumeMount
+}
+
+// VolumeMount names a pod volume mounted into a container.
+type VolumeMount struct {
+	Name      string
+	MountPath string
+}
+
+// Volume is a pod volume, reduced to what matters for tokens.
+type Volume struct {
+	Name string
+	// ServiceAccountToken is set when a projected volume holds a
+	// serviceAccountToken source.
+	ServiceAccountToken *ProjectedToken
+	// SecretName is set for a secret volume.
+	SecretName string
+}
+
+// ProjectedToken is a projected serviceAccountToken source.
+type ProjectedToken struct {
+	Path              string
+	Audience          string
+	ExpirationSeconds *int64
+}

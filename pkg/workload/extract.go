@@ -1,0 +1,223 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	appsv1beta1 "k8s.io/api/apps/v1beta1"
+	appsv1beta2 "k8s.io/api/apps/v1beta2"
+	batchv1 "k8s.io/api/batch/v1"
+	batchv1beta1 "k8s.io/api/batch/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
+)
+
+// Workload is one object that runs pods, reduced to its pod spec.
+type Workload struct {
+	APIVersion string
+	Kind       string
+	// Namespace is metadata.namespace; empty means not set (the caller
+	// decides the default).
+	Namespace string
+	Name      string
+	// Pod is the pod spec of a Pod, or the pod template spec of a
+	// controller (for a CronJob: spec.jobTemplate.spec.template.spec).
+	Pod policy.PodSpec
+	// Source is the file path, "-" for stdin, or "" when not from a file.
+	Source string
+	// Document is the 1-based index of the document in Source (see Decode).
+	Document int
+	// Item is the 1-based index inside a List, 0 when not in a List.
+	Item int
+}
+
+// PodSpecPath is the field path of the workload's pod spec, e.g. "spec" for
+// a Pod and "spec.template.spec" for a Deployment.
+func (w *Workload) PodSpecPath() string { return podSpecPath(w.Kind) }
+
+func podSpecPath(kind string) string {
+	switch kind {
+	case "Pod":
+		return "spec"
+	case "CronJob":
+		return "spec.jobTemplate.spec.template.spec"
+	default:
+		return "spec.template.spec"
+	}
+}
+
+// workloadVersions lists, per group and kind, the versions tokenguard reads.
+// Every listed version has the pod template at the same path as v1, so the
+// manifest reader decodes all of them into the v1 type.
+var workloadVersions = map[string]map[string][]string{
+	"": {
+		"Pod":                   {"v1"},
+		"ReplicationController": {"v1"},
+	},
+	"apps": {
+		"Deployment":  {"v1", "v1beta1", "v1beta2"},
+		"StatefulSet": {"v1", "v1beta1", "v1beta2"},
+		"DaemonSet":   {"v1", "v1beta2"},
+		"ReplicaSet":  {"v1", "v1beta2"},
+	},
+	"extensions": {
+		"Deployment": {"v1beta1"},
+		"DaemonSet":  {"v1beta1"},
+		"ReplicaSet": {"v1beta1"},
+	},
+	"batch": {
+		"Job":     {"v1"},
+		"CronJob": {"v1", "v1beta1", "v2alpha1"},
+	},
+}
+
+// splitAPIVersion splits "apps/v1" into "apps", "v1" and "v1" into "", "v1".
+func splitAPIVersion(apiVersion string) (group, version string) {
+	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
+		return apiVersion[:i], apiVersion[i+1:]
+	}
+	return "", apiVersion
+}
+
+// classify tells whether apiVersion/kind is a workload: isWorkload is true
+// when the group and kind are a workload's, and supported is true when the
+// version is one tokenguard reads too.
+func classify(apiVersion, kind string) (isWorkload, supported bool) {
+	group, version := splitAPIVersion(apiVersion)
+	versions, ok := workloadVersions[group][kind]
+	if !ok {
+		return false, false
+	}
+	for _, v := range versions {
+		if v == version {
+			return true, true
+		}
+	}
+	return true, false
+}
+
+// newV1Object returns an empty v1 object for a workload kind, or nil.
+func newV1Object(kind string) runtime.Object {
+	switch kind {
+	case "Pod":
+		return &corev1.Pod{}
+	case "ReplicationController":
+		return &corev1.ReplicationController{}
+	case "Deployment":
+		return &appsv1.Deployment{}
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "DaemonSet":
+		return &appsv1.DaemonSet{}
+	case "ReplicaSet":
+		return &appsv1.ReplicaSet{}
+	case "Job":
+		return &batchv1.Job{}
+	case "CronJob":
+		return &batchv1.CronJob{}
+	}
+	return nil
+}
+
+// FromObject extracts the workload from a typed object: a core/v1 Pod or
+// ReplicationController, an apps/v1 Deployment, StatefulSet, DaemonSet or
+// ReplicaSet, a batch/v1 Job or CronJob, or their apps/v1beta1,
+// apps/v1beta2, extensions/v1beta1 and batch/v1beta1 forms. An
+// *unstructured.Unstructured of one of those kinds (batch/v2alpha1 CronJob
+// too) is converted through the v1 type. ok is false for any other object.
+//
+// APIVersion and Kind come from the object's TypeMeta, or from its Go type
+// when TypeMeta is empty (as after decoding into a typed object). The
+// workload is not validated: a template without containers is returned as
+// it is. The error reports an Unstructured object that does not convert.
+func FromObject(obj runtime.Object) (Workload, bool, error) {
+	var (
+		w    Workload
+		meta *metav1.ObjectMeta
+		tm   *metav1.TypeMeta
+		spec *corev1.PodSpec
+		gv   string
+	)
+	switch o := obj.(type) {
+	case *unstructured.Unstructured:
+		return fromUnstructured(o)
+	case *corev1.Pod:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec, "v1", "Pod"
+	case *corev1.ReplicationController:
+		tm, meta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, "v1", "ReplicationController"
+		if o.Spec.Template != nil {
+			spec = &o.Spec.Template.Spec
+		}
+	case *appsv1.Deployment:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "Deployment"
+	case *appsv1.StatefulSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "StatefulSet"
+	case *appsv1.DaemonSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "DaemonSet"
+	case *appsv1.ReplicaSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "ReplicaSet"
+	case *batchv1.Job:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "batch/v1", "Job"
+	case *batchv1.CronJob:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, "batch/v1", "CronJob"
+	case *appsv1beta1.Deployment:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta1", "Deployment"
+	case *appsv1beta1.StatefulSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta1", "StatefulSet"
+	case *appsv1beta2.Deployment:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "Deployment"
+	case *appsv1beta2.StatefulSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "StatefulSet"
+	case *appsv1beta2.DaemonSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "DaemonSet"
+	case *appsv1beta2.ReplicaSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "ReplicaSet"
+	case *extensionsv1beta1.Deployment:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "Deployment"
+	case *extensionsv1beta1.DaemonSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "DaemonSet"
+	case *extensionsv1beta1.ReplicaSet:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "ReplicaSet"
+	case *batchv1beta1.CronJob:
+		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, "batch/v1beta1", "CronJob"
+	default:
+		return Workload{}, false, nil
+	}
+	w.APIVersion = gv
+	if tm.APIVersion != "" {
+		w.APIVersion = tm.APIVersion
+	}
+	w.Namespace, w.Name = meta.Namespace, meta.Name
+	w.Pod = PodSpecFromCore(spec)
+	return w, true, nil
+}
+
+// fromUnstructured converts a workload kind through its v1 type (all
+// supported versions share the v1 pod template layout).
+func fromUnstructured(u *unstructured.Unstructured) (Workload, bool, error) {
+	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
+	isWorkload, supported := classify(apiVersion, kind)
+	if !isWorkload {
+		return Workload{}, false, nil
+	}
+	if !supported {
+		return Workload{}, true, unsupportedVersion(apiVersion, kind)
+	}
+	obj := newV1Object(kind)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+		return Workload{}, true, fmt.Errorf("%s %s: %w", kind, u.GetName(), err)
+	}
+	w, _, err := FromObject(obj)
+	w.APIVersion = apiVersion
+	return w, true, err
+}
+
+func unsupportedVersion(apiVersion, kind string) error {
+	return fmt.Errorf("%w %q for %s", ErrUnsupportedVersion, apiVersion, kind)
+}
