@@ -144,7 +144,7 @@ func TestCheckBrokenKeepsOtherDocuments(t *testing.T) {
 }
 
 func TestCheckStdinAndFailOn(t *testing.T) {
-	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec:\n  containers:\n  - {name: app, image: ghcr.io/acme/app:1.0}\n"
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  containers:\n  - {name: app, image: ghcr.io/acme/app:1.0}\n"
 	code, out, _ := runCLI(t, manifest, "check", "-o", "json", "-")
 	if code != exitOK {
 		t.Errorf("unknown with default --fail-on: exit %d, want 0", code)

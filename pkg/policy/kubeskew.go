@@ -63,7 +63,7 @@ func kubeProxyMinimum(cp int) int {
 // returns the result and the minimum to show.
 func checkKubeSkew(found string, cp *KubeVersion) (scheme.Result, string) {
 	if cp == nil {
-		return scheme.Result{Outcome: scheme.Unknown, Reason: "the control-plane version is not known; pass --cluster-version or set controlPlaneVersion in the configuration"}, MinimumControlPlane
+		return scheme.Result{Outcome: scheme.Unknown, Reason: "the control-plane version is not known"}, MinimumControlPlane
 	}
 	minMinor := kubeProxyMinimum(cp.Minor)
 	min := "v" + strconv.Itoa(cp.Major) + "." + strconv.Itoa(minMinor)

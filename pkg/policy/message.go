@@ -82,7 +82,11 @@ func versionMessage(f *Finding, r *Rule, reason string) string {
 		if f.Version != "" {
 			m.s(f.Component, " version ").q(f.Version)
 			m.foundIn(f)
-			m.s(" cannot be compared with minimum ", f.Minimum, ": ", reason)
+			if f.Minimum == MinimumControlPlane {
+				m.s(" cannot be compared with the control plane's version: ", reason)
+			} else {
+				m.s(" cannot be compared with minimum ", f.Minimum, ": ", reason)
+			}
 		} else {
 			m.s("image ").q(f.Image).s(" shows no ", f.Component, " version (", reason, "), minimum ", f.Minimum)
 		}
@@ -117,6 +121,8 @@ func fixText(r *Rule) string {
 
 func unknownAdvice(f *Finding) string {
 	switch {
+	case f.Minimum == MinimumControlPlane:
+		return "pass --cluster-version (e.g. v1.30), or set controlPlaneVersion in the configuration"
 	case f.Source == SourceTag && f.Version != "":
 		return "pin a version tag, or enable registry lookups so the image's labels can tell"
 	case f.Kind == KindAddon:

@@ -42,35 +42,45 @@ func PodSpecFromCore(spec *corev1.PodSpec) policy.PodSpec {
 		}
 		// One backing array for every container's mounts; each container
 		// gets a full slice expression so appends cannot spill into the next.
-		pool := make([]policy.VolumeMount, 0, mounts)
-		out.Containers = make([]policy.Container, 0, n)
-		add := func(name, image string, kind policy.ContainerKind, vms []corev1.VolumeMount) {
-			start := len(pool)
-			for j := range vms {
-				pool = append(pool, policy.VolumeMount{Name: vms[j].Name, MountPath: vms[j].MountPath})
-			}
-			c := policy.Container{Name: name, Image: image, Kind: kind}
-			if len(vms) > 0 {
-				c.VolumeMounts = pool[start:len(pool):len(pool)]
-			}
-			out.Containers = append(out.Containers, c)
+		b := containerBuilder{
+			mounts:     make([]policy.VolumeMount, 0, mounts),
+			containers: make([]policy.Container, 0, n),
 		}
 		for i := range spec.InitContainers {
 			c := &spec.InitContainers[i]
-			add(c.Name, c.Image, policy.ContainerInit, c.VolumeMounts)
+			b.add(c.Name, c.Image, policy.ContainerInit, c.VolumeMounts)
 		}
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
-			add(c.Name, c.Image, policy.ContainerRegular, c.VolumeMounts)
+			b.add(c.Name, c.Image, policy.ContainerRegular, c.VolumeMounts)
 		}
 		for i := range spec.EphemeralContainers {
 			c := &spec.EphemeralContainers[i]
-			add(c.Name, c.Image, policy.ContainerEphemeral, c.VolumeMounts)
+			b.add(c.Name, c.Image, policy.ContainerEphemeral, c.VolumeMounts)
 		}
+		out.Containers = b.containers
 	}
 
 	out.Volumes = convertVolumes(spec.Volumes)
 	return out
+}
+
+// containerBuilder fills preallocated container and mount slices.
+type containerBuilder struct {
+	mounts     []policy.VolumeMount
+	containers []policy.Container
+}
+
+func (b *containerBuilder) add(name, image string, kind policy.ContainerKind, vms []corev1.VolumeMount) {
+	c := policy.Container{Name: name, Image: image, Kind: kind}
+	if len(vms) > 0 {
+		start := len(b.mounts)
+		for j := range vms {
+			b.mounts = append(b.mounts, policy.VolumeMount{Name: vms[j].Name, MountPath: vms[j].MountPath})
+		}
+		c.VolumeMounts = b.mounts[start:len(b.mounts):len(b.mounts)]
+	}
+	b.containers = append(b.containers, c)
 }
 
 // convertVolumes keeps secret volumes and projected serviceAccountToken

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -135,7 +136,8 @@ func newV1Object(kind string) runtime.Object {
 // APIVersion and Kind come from the object's TypeMeta, or from its Go type
 // when TypeMeta is empty (as after decoding into a typed object). The
 // workload is not validated: a template without containers is returned as
-// it is. The error reports an Unstructured object that does not convert.
+// it is. The error reports an Unstructured object that does not convert. A
+// nil object, or a nil pointer, is no workload.
 func FromObject(obj runtime.Object) (Workload, bool, error) {
 	var (
 		w    Workload
@@ -144,6 +146,9 @@ func FromObject(obj runtime.Object) (Workload, bool, error) {
 		spec *corev1.PodSpec
 		gv   string
 	)
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.IsNil() {
+		return Workload{}, false, nil
+	}
 	switch o := obj.(type) {
 	case *unstructured.Unstructured:
 		return fromUnstructured(o)

@@ -71,6 +71,8 @@ func TestFromObject(t *testing.T) {
 			want: "batch/v1beta1 CronJob ns/n #0.0 [regular c=i:1]", path: "spec.jobTemplate.spec.template.spec"},
 		{name: "ConfigMap is no workload", obj: &corev1.ConfigMap{ObjectMeta: meta}, ok: false},
 		{name: "nil is no workload", obj: nil, ok: false},
+		{name: "nil pointer is no workload", obj: (*appsv1.Deployment)(nil), ok: false},
+		{name: "nil Unstructured is no workload", obj: (*unstructured.Unstructured)(nil), ok: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

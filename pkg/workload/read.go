@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 
 	kjson "sigs.k8s.io/json"
@@ -169,6 +170,7 @@ func Decode(source string, r io.Reader) Result {
 			break
 		}
 		d.doc++
+		d.startLine = s.start
 		if tooLarge {
 			d.fail(0, "", "", fmt.Errorf("%w: over %d MiB", ErrTooLarge, MaxDocumentSize>>20))
 			continue
@@ -179,9 +181,10 @@ func Decode(source string, r io.Reader) Result {
 }
 
 type decoder struct {
-	source string
-	doc    int
-	res    Result
+	source    string
+	doc       int
+	startLine int // line of the file where the current document starts
+	res       Result
 }
 
 func (d *decoder) fail(item int, object, field string, err error) {
@@ -197,7 +200,7 @@ func (d *decoder) section(data []byte) {
 	}
 	j, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		d.fail(0, "", "", err)
+		d.fail(0, "", "", fileLine(err, d.startLine))
 		return
 	}
 	d.object(j, 0, "", "")
@@ -374,3 +377,33 @@ func firstByte(data []byte) byte {
 	}
 	return 0
 }
+
+// fileLine rewrites the document-relative line of a YAML error
+// ("yaml: line 3: ...") to the line of the file, where an editor finds it.
+func fileLine(err error, start int) error {
+	msg := err.Error()
+	const marker = "yaml: line "
+	i := strings.Index(msg, marker)
+	if i < 0 || start < 1 {
+		return err
+	}
+	rest := msg[i+len(marker):]
+	j := strings.IndexByte(rest, ':')
+	if j < 0 {
+		return err
+	}
+	n, convErr := strconv.Atoi(rest[:j])
+	if convErr != nil {
+		return err
+	}
+	return &lineError{msg: msg[:i] + marker + strconv.Itoa(n+start-1) + rest[j:], err: err}
+}
+
+// lineError is a YAML error whose text names the line of the file.
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }

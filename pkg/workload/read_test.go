@@ -95,7 +95,7 @@ func TestReadFixtures(t *testing.T) {
 				"v1 Pod /third testdata/bad-syntax.yaml#3.0 [regular app=app:3]",
 			},
 			errs: []string{
-				"testdata/bad-syntax.yaml: document 2: yaml: line 4: mapping values are not allowed in this context",
+				"testdata/bad-syntax.yaml: document 2: yaml: line 13: mapping values are not allowed in this context",
 			},
 		},
 		{
@@ -488,5 +488,21 @@ func TestReadDirectoryErrors(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res.Skipped, map[string]int{"Service": 1}) {
 		t.Errorf("skipped = %v", res.Skipped)
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data, err := os.ReadFile("testdata/kinds/deployment.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	stream := bytes.Repeat(append(data, "---\n"...), 100)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream)))
+	for b.Loop() {
+		res := Decode("bench.yaml", bytes.NewReader(stream))
+		if len(res.Workloads) != 100 {
+			b.Fatalf("got %d workloads", len(res.Workloads))
+		}
 	}
 }

@@ -27,6 +27,8 @@ type splitter struct {
 	begun   bool   // the byte-order mark check is done
 	done    bool
 	err     error // io.EOF or the reader's error, once done
+	line    int   // complete lines read so far
+	start   int   // 1-based line of the file where the last section starts
 }
 
 func newSplitter(r io.Reader, max int) *splitter {
@@ -55,6 +57,7 @@ func (s *splitter) next() (data []byte, tooLarge bool, err error) {
 // section reads up to the next document marker or the end of the stream.
 func (s *splitter) section() (data []byte, tooLarge, nonBlank bool) {
 	s.buf = s.buf[:0]
+	s.start = s.line + 1
 	size := 0
 	add := func(p []byte) {
 		if !nonBlank && len(bytes.TrimSpace(p)) > 0 {
@@ -70,6 +73,7 @@ func (s *splitter) section() (data []byte, tooLarge, nonBlank bool) {
 		}
 	}
 	if s.carry != nil {
+		s.start = s.line // the content follows "---" on the marker's line
 		add(s.carry)
 		s.carry = nil
 		if s.done {
@@ -78,6 +82,9 @@ func (s *splitter) section() (data []byte, tooLarge, nonBlank bool) {
 	}
 	for {
 		line, err := s.r.ReadSlice('\n')
+		if err == nil {
+			s.line++
+		}
 		if !s.begun {
 			s.begun = true
 			line = bytes.TrimPrefix(line, bom)
