@@ -39,16 +39,11 @@ func parseRevision(p string, dst *[2]string) bool {
 
 func parseFluentd(s string) (t fluentdTag, prob string) {
 	t.raw = s
-	s = trimV(trimSpace(s))
 	var rest string
-	t.n, rest = scanNums(s, t.num[:])
+	t.n, rest, prob = scanTagNumbers(s, t.num[:])
 	switch {
-	case t.n == 0:
-		return t, probSyntax
-	case t.n > 3:
-		return t, probFourPart
-	case rest == "":
-		return t, ""
+	case prob != "" || rest == "":
+		return t, prob
 	case rest[0] != '-':
 		return t, "unexpected character after the numbers"
 	}

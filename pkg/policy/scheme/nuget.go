@@ -1,7 +1,5 @@
 package scheme
 
-import "strings"
-
 // nugetScheme orders NuGet package versions (KubernetesClient): one to
 // four numeric parts, missing ones 0 (7.0 == 7.0.0 == 7.0.0.0), an
 // optional SemVer 2 prerelease compared case-insensitively, "+metadata"
@@ -30,26 +28,8 @@ func parseNuGet(s string) (v nugetVersion, prob string) {
 	for i := n; i < 4; i++ {
 		v.num[i] = "0"
 	}
-	if rest == "" {
-		return v, ""
-	}
-	var build string
-	var hasBuild bool
-	switch rest[0] {
-	case '-':
-		v.pre, build, hasBuild = strings.Cut(rest[1:], "+")
-		if !validIdents(v.pre, false) {
-			return v, "the prerelease is malformed"
-		}
-	case '+':
-		build, hasBuild = rest[1:], true
-	default:
-		return v, "unexpected character after the numbers"
-	}
-	if hasBuild && !validBuild(build) {
-		return v, "the metadata is malformed"
-	}
-	return v, ""
+	v.pre, prob = parseSemverTail(rest, false)
+	return v, prob
 }
 
 // Name returns "nuget".

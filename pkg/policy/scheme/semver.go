@@ -50,18 +50,26 @@ const (
 	probSuffix   = "the suffix is not a prerelease, build or flavour suffix"
 )
 
+// scanTagNumbers trims blanks and a leading "v" from a tag and reads its
+// one to three numeric parts; prob says what is wrong when there are none
+// or more than three.
+func scanTagNumbers(s string, dst []string) (n int, rest, prob string) {
+	n, rest = scanNums(trimV(trimSpace(s)), dst)
+	switch {
+	case n == 0:
+		return n, rest, probSyntax
+	case n > 3:
+		return n, rest, probFourPart
+	}
+	return n, rest, ""
+}
+
 func parseSemverTag(s string) (t semverTag, prob string) {
 	t.raw = s
-	s = trimV(trimSpace(s))
 	var rest string
-	t.n, rest = scanNums(s, t.num[:])
-	switch {
-	case t.n == 0:
-		return t, probSyntax
-	case t.n > 3:
-		return t, probFourPart
-	case rest == "":
-		return t, ""
+	t.n, rest, prob = scanTagNumbers(s, t.num[:])
+	if prob != "" || rest == "" {
+		return t, prob
 	}
 	switch rest[0] {
 	case '+':

@@ -27,26 +27,34 @@ func parseStrict(s string) (v strictVersion, prob string) {
 			return v, "a number has a leading zero"
 		}
 	}
+	v.pre, prob = parseSemverTail(rest, true)
+	return v, prob
+}
+
+// parseSemverTail reads what follows the numbers of a SemVer 2 version:
+// "-prerelease+build", "+build" or nothing. strictNumeric rejects numeric
+// prerelease identifiers with leading zeros.
+func parseSemverTail(rest string, strictNumeric bool) (pre, prob string) {
 	if rest == "" {
-		return v, ""
+		return "", ""
 	}
 	var build string
 	var hasBuild bool
 	switch rest[0] {
 	case '-':
-		v.pre, build, hasBuild = strings.Cut(rest[1:], "+")
-		if !validIdents(v.pre, true) {
-			return v, "the prerelease is malformed"
+		pre, build, hasBuild = strings.Cut(rest[1:], "+")
+		if !validIdents(pre, strictNumeric) {
+			return pre, "the prerelease is malformed"
 		}
 	case '+':
 		build, hasBuild = rest[1:], true
 	default:
-		return v, "unexpected character after the numbers"
+		return "", "unexpected character after the numbers"
 	}
 	if hasBuild && !validBuild(build) {
-		return v, "the build metadata is malformed"
+		return pre, "the build metadata is malformed"
 	}
-	return v, ""
+	return pre, ""
 }
 
 // cmpStrict orders two strict versions by semver 2.0.
