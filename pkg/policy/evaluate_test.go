@@ -139,7 +139,7 @@ func TestEvaluateMessages(t *testing.T) {
 		{Type: "golang", Namespace: "k8s.io", Name: "client-go", Version: "v0.14.2", Source: "sbom:spdx-referrer"},
 	}}}
 	fs = c.Evaluate(sdk, ev, Options{})
-	want = `would violate tokenguard "token-refresh": container "api" uses k8s.io/client-go v0.14.2 (found in SPDX SBOM), minimum v0.15.7; upgrade k8s.io/client-go to v0.15.7 or later (the legacy majors v1.4-v11.0.0 do not reload the token; v12.0.0 does)`
+	want = `would violate tokenguard "token-refresh": container "api" uses k8s.io/client-go v0.14.2 (found in SPDX SBOM), minimum v0.15.7; upgrade k8s.io/client-go to v0.15.7 or later (legacy v1-v11 majors are too old)`
 	if len(fs) != 1 || fs[0].Message != want {
 		t.Errorf("message\n got %+v\nwant %s", fs, want)
 	}

@@ -124,9 +124,9 @@ func unknownAdvice(f *Finding) string {
 	case f.Minimum == MinimumControlPlane:
 		return "pass --cluster-version (e.g. v1.30), or set controlPlaneVersion in the configuration"
 	case f.Source == SourceTag && f.Version != "":
-		return "pin a version tag, or enable registry lookups so the image's labels can tell"
+		return "pin a version tag, or enable registry lookups to read its labels"
 	case f.Kind == KindAddon:
-		return "use a version tag, or enable registry lookups (--registry) to read the image's labels"
+		return "use a version tag, or enable registry lookups to read its labels"
 	}
 	return "fix the version, or exempt the image in the configuration"
 }
@@ -136,7 +136,7 @@ func unknownAdvice(f *Finding) string {
 func noSDKEvidenceMessage(f *Finding, reason string) string {
 	var m msg
 	m.s(cannotCheck, "container ").q(f.Container).s(": image ").q(f.Image).s(" shows no Kubernetes client SDK version (", reason, "); ")
-	m.s("attach an SBOM to the image and enable registry lookups (--registry), or exempt the image in the configuration")
+	m.s("attach an SBOM and enable registry lookups, or exempt the image")
 	return m.String()
 }
 

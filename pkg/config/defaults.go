@@ -1,0 +1,39 @@
+package config
+
+import "time"
+
+// Defaults of the fields SetDefaults fills.
+const (
+	DefaultUnknown             = UnknownAllow
+	DefaultRegistryTimeout     = 2 * time.Second
+	DefaultCacheEntries        = 10000
+	DefaultCacheBytes    int64 = 64 << 20
+)
+
+// SetDefaults fills the unset fields of c with their defaults. It leaves
+// apiVersion and kind alone (a file must say them) and never overwrites a
+// value that is set, even an invalid one.
+func SetDefaults(c *Configuration) {
+	if c.Unknown == "" {
+		c.Unknown = DefaultUnknown
+	}
+	r := &c.Registry
+	if r.Timeout.Duration == 0 && r.Timeout.invalid == "" {
+		r.Timeout = NewDuration(DefaultRegistryTimeout)
+	}
+	if r.CacheEntries == 0 {
+		r.CacheEntries = DefaultCacheEntries
+	}
+	if r.CacheBytes.Bytes == 0 && r.CacheBytes.invalid == "" {
+		r.CacheBytes = NewByteSize(DefaultCacheBytes)
+	}
+}
+
+// Default returns the defaulted empty configuration: the embedded catalog
+// unchanged, unknown allowed, no exemptions, registry lookups off. It is
+// valid.
+func Default() *Configuration {
+	c := &Configuration{APIVersion: APIVersion, Kind: Kind}
+	SetDefaults(c)
+	return c
+}

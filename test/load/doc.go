@@ -1,0 +1,5 @@
+// Package load holds the admission load test: wire-exact AdmissionReview
+// fixtures (fixtures/), a decode-only floor server (floor/), a closed- and
+// open-loop HTTPS load generator (loader/) and run.sh, which races
+// tokenguard serve against the floor on 127.0.0.1.
+package load
