@@ -45,21 +45,21 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tokenguard check: --registry is not implemented yet; only image tags are used")
 		return exitUsage
 	}
-	var opts policy.Options
+	var controlPlane *policy.KubeVersion
 	if *clusterVersion != "" {
 		v, err := policy.ParseKubeVersion(*clusterVersion)
 		if err != nil {
 			fmt.Fprintf(stderr, "tokenguard check: --cluster-version: %v\n", err)
 			return exitUsage
 		}
-		opts.ControlPlane = &v
+		controlPlane = &v
 	}
 	catalog, err := policy.DefaultCatalog()
 	if err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: the embedded catalog is invalid: %v\n", err)
 		return exitUsage
 	}
-	eng := &engine.Engine{Catalog: catalog, Evidence: sdkdetect.TagOnly{}, Options: opts}
+	eng := engine.New(catalog, sdkdetect.TagOnly{}, controlPlane)
 	rep := checkManifests(context.Background(), eng, workload.Read(paths, stdin))
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)

@@ -22,6 +22,7 @@ const usage = `tokenguard keeps workloads that cannot refresh their bound servic
 tokens out of a Kubernetes cluster.
 
 Usage:
+  tokenguard serve [flags]           run the admission webhook (HTTPS :8443, metrics :9090)
   tokenguard check [flags] PATH...   evaluate manifests offline (files, directories, - for stdin)
   tokenguard version                 print the version
 
@@ -39,6 +40,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdin, stdout, stderr)
 	case "version", "--version":

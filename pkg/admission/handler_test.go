@@ -64,7 +64,7 @@ func newTestServer(t testing.TB, unknown UnknownAction) *testServer {
 	reg := prometheus.NewRegistry()
 	logs := &bytes.Buffer{}
 	r := &Reviewer{
-		Engine:   &engine.Engine{Catalog: c, Evidence: sdkdetect.TagOnly{}},
+		Engine:   engine.New(c, sdkdetect.TagOnly{}, nil),
 		Unknown:  unknown,
 		Exempter: fakeExempter{},
 		Metrics:  NewMetrics(reg),

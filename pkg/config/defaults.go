@@ -4,10 +4,10 @@ import "time"
 
 // Defaults of the fields SetDefaults fills.
 const (
-	DefaultUnknown             = UnknownAllow
-	DefaultRegistryTimeout     = 2 * time.Second
-	DefaultCacheEntries        = 10000
-	DefaultCacheBytes    int64 = 64 << 20
+	DefaultUnknown               = UnknownAllow
+	DefaultRegistryTimeout       = 2 * time.Second
+	DefaultCacheEntries          = 10000
+	DefaultCacheBytes      int64 = 64 << 20
 )
 
 // SetDefaults fills the unset fields of c with their defaults. It leaves

@@ -20,8 +20,9 @@ type Configuration struct {
 	// kube-proxy skew rule. Empty: discover it from the API server when
 	// possible, else kube-proxy findings are unknown.
 	ControlPlaneVersion string `json:"controlPlaneVersion,omitempty"`
-	// Catalog overrides the embedded default catalog.
-	Catalog CatalogConfig `json:"catalog"`
+	// CatalogConfig overrides the embedded default catalog (the field is
+	// "catalog" in files; the method Catalog compiles the result).
+	CatalogConfig CatalogConfig `json:"catalog"`
 	// Exemptions lists what is never judged.
 	Exemptions Exemptions `json:"exemptions"`
 	// Registry configures registry evidence (labels, SBOMs).

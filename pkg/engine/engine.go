@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
@@ -18,8 +19,23 @@ type EvidenceSource interface {
 type Engine struct {
 	Catalog  *policy.Catalog
 	Evidence EvidenceSource
-	Options  policy.Options
+	// controlPlane may be learnt after start-up (discovery), hence atomic.
+	controlPlane atomic.Pointer[policy.KubeVersion]
 }
+
+// New returns an engine; controlPlane may be nil (kube-proxy is then
+// unknown until SetControlPlane).
+func New(c *policy.Catalog, ev EvidenceSource, controlPlane *policy.KubeVersion) *Engine {
+	e := &Engine{Catalog: c, Evidence: ev}
+	e.controlPlane.Store(controlPlane)
+	return e
+}
+
+// SetControlPlane sets the API server's version for the kube-proxy rule.
+func (e *Engine) SetControlPlane(v *policy.KubeVersion) { e.controlPlane.Store(v) }
+
+// ControlPlane returns the control-plane version in use, or nil.
+func (e *Engine) ControlPlane() *policy.KubeVersion { return e.controlPlane.Load() }
 
 // Judge returns the findings for a pod spec and its worst verdict.
 func (e *Engine) Judge(ctx context.Context, pod *policy.PodSpec) ([]policy.Finding, policy.Verdict) {
@@ -28,6 +44,6 @@ func (e *Engine) Judge(ctx context.Context, pod *policy.PodSpec) ([]policy.Findi
 	for i := range pod.Containers {
 		ev = append(ev, e.Evidence.Evidence(ctx, pod.Containers[i].Image))
 	}
-	findings := e.Catalog.Evaluate(pod, ev, e.Options)
+	findings := e.Catalog.Evaluate(pod, ev, policy.Options{ControlPlane: e.controlPlane.Load()})
 	return findings, policy.Worst(findings)
 }

@@ -21,7 +21,7 @@ func TestJudgeTagOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{Catalog: c, Evidence: sdkdetect.TagOnly{}}
+	e := New(c, sdkdetect.TagOnly{}, nil)
 	findings, verdict := e.Judge(context.Background(), threeContainers())
 	if verdict != policy.VerdictTooOld {
 		t.Errorf("verdict %s, want too-old", verdict)
@@ -49,7 +49,7 @@ func BenchmarkJudgeTagOnly(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := &Engine{Catalog: c, Evidence: sdkdetect.TagOnly{}}
+	e := New(c, sdkdetect.TagOnly{}, nil)
 	pod := threeContainers()
 	ctx := context.Background()
 	b.ReportAllocs()

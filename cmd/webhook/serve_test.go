@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/tokenguard/tokenguard/pkg/certs"
+)
+
+// buildBinary builds bin/tokenguard once per test run.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tokenguard-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "tokenguard")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type served struct {
+	cmd            *exec.Cmd
+	addr, metrics  string
+	stdout, stderr *bytes.Buffer
+	client         *http.Client
+}
+
+// startServe runs the real binary with the given extra flags and waits for
+// /readyz; the process is killed when the test ends.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the real binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &served{addr: freePort(t), metrics: freePort(t), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", s.addr, "--metrics-listen", s.metrics}, args...)...)
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + s.metrics + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready in time\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+// trust returns a client trusting the PEM CA.
+func trust(t *testing.T, caPEM []byte) *http.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("no CA in %q", caPEM)
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+func (s *served) review(t *testing.T, mode, fixture string) (int, *admissionv1.AdmissionResponse) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("../../test/testdata/admission/requests", fixture+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.client.Post("https://"+s.addr+"/validate/"+mode+"?timeout=10s", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var review admissionv1.AdmissionReview
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(data, &review); err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+	}
+	return resp.StatusCode, review.Response
+}
+
+func TestServeEmbeddedDefaults(t *testing.T) {
+	s := startServe(t)
+	// The self-signed CA is printed for the caBundle.
+	out := s.stdout.String()
+	i := strings.Index(out, "-----BEGIN CERTIFICATE-----")
+	j := strings.Index(out, "-----END CERTIFICATE-----")
+	if i < 0 || j < i {
+		t.Fatalf("no CA bundle printed:\n%s", out)
+	}
+	s.client = trust(t, []byte(out[i:j+len("-----END CERTIFICATE-----\n")]))
+
+	code, r := s.review(t, "enforce", "pod-two-too-old")
+	if code != 200 || r.Allowed || r.Result == nil || r.Result.Code != 403 || !strings.HasPrefix(r.Result.Message, `violates tokenguard "token-refresh": `) {
+		t.Errorf("enforce: %d %+v", code, r)
+	}
+	code, r = s.review(t, "warn", "pod-two-too-old")
+	if code != 200 || !r.Allowed || len(r.Warnings) != 2 || !strings.HasPrefix(r.Warnings[0], "would violate") {
+		t.Errorf("warn: %d %+v", code, r)
+	}
+	code, r = s.review(t, "audit", "pod-two-too-old")
+	if code != 200 || !r.Allowed || len(r.Warnings) != 0 {
+		t.Errorf("audit: %d %+v", code, r)
+	}
+	code, r = s.review(t, "enforce", "pod-addon-ok")
+	if code != 200 || !r.Allowed {
+		t.Errorf("enforce ok pod: %d %+v", code, r)
+	}
+
+	// TLS 1.1 is refused.
+	old := &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11}
+	if conn, err := tls.Dial("tcp", s.addr, old); err == nil {
+		conn.Close()
+		t.Error("a TLS 1.1 handshake succeeded")
+	}
+
+	// Metrics count the decisions, on the plain-HTTP port.
+	resp, err := http.Get("http://" + s.metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`tokenguard_admission_decisions_total{decision="denied",kind="Pod",mode="enforce",verdict="too-old"} 1`,
+		`tokenguard_admission_decisions_total{decision="warned",kind="Pod",mode="warn",verdict="too-old"} 1`,
+		`tokenguard_admission_decisions_total{decision="allowed",kind="Pod",mode="audit",verdict="too-old"} 1`,
+		`kubewebhook_validating_webhook_review_duration_seconds_count`,
+		`tokenguard_admission_request_duration_seconds_bucket`,
+	} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// SIGTERM: a clean exit.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit within 15 s of SIGTERM")
+	}
+	if !strings.Contains(s.stderr.String(), "admission review judged") {
+		t.Errorf("no structured log line:\n%s", s.stderr)
+	}
+}
+
+func TestServeCertificateFilesAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	b, err := certs.Generate([]string{"localhost", "127.0.0.1"}, time.Now().Add(-time.Minute), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := certs.WriteFiles(dir, b); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: deny\nexemptions:\n  namespaces: [kube-system]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, "--tls-cert-file", filepath.Join(dir, certs.CertFile), "--tls-private-key-file", filepath.Join(dir, certs.KeyFile), "--config", cfg)
+	s.client = trust(t, b.CACertPEM)
+	// unknown: deny denies an application image with no evidence.
+	if _, r := s.review(t, "enforce", "pod-unknown"); r == nil || r.Allowed {
+		t.Errorf("unknown: deny did not deny: %+v", r)
+	}
+	// kube-system is exempt: the too-old CNI pod is allowed.
+	if _, r := s.review(t, "enforce", "pod-addon-too-old"); r == nil || !r.Allowed {
+		t.Errorf("exempt namespace denied: %+v", r)
+	}
+}
+
+func TestServeRefusesInvalidConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the real binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: maybe\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "serve", "--config", cfg, "--listen", freePort(t), "--metrics-listen", freePort(t)).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
+		t.Fatalf("exit %v, want 2\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "bad.yaml") || !strings.Contains(string(out), "unknown") {
+		t.Errorf("the message does not name the file and the field:\n%s", out)
+	}
+}

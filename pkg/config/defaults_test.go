@@ -1,0 +1,135 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	if errs := Validate(c); len(errs) > 0 {
+		t.Fatalf("Default() is invalid: %v", errs)
+	}
+	want := &Configuration{
+		APIVersion: APIVersion,
+		Kind:       Kind,
+		Unknown:    UnknownAllow,
+		Registry: RegistryConfig{
+			Timeout:      NewDuration(2 * time.Second),
+			CacheEntries: 10000,
+			CacheBytes:   NewByteSize(64 << 20),
+		},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("Default() = %+v, want %+v", c, want)
+	}
+	if _, err := c.Catalog(); err != nil {
+		t.Errorf("Default().Catalog(): %v", err)
+	}
+	if x, err := c.Exemptions.Compile(); err != nil || x.Namespace("kube-system") != "" {
+		t.Errorf("Default() exemptions: %v, %v", x, err)
+	}
+}
+
+func TestSetDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Configuration
+		want Configuration
+	}{
+		{
+			name: "empty gets every default",
+			in:   Configuration{},
+			want: Configuration{Unknown: UnknownAllow, Registry: RegistryConfig{
+				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
+			}},
+		},
+		{
+			name: "set values are kept",
+			in: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
+				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10),
+			}},
+			want: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
+				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10),
+			}},
+		},
+		{
+			name: "invalid values are kept for Validate to report",
+			in: Configuration{Unknown: "maybe", Registry: RegistryConfig{
+				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"},
+			}},
+			want: Configuration{Unknown: "maybe", Registry: RegistryConfig{
+				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"},
+			}},
+		},
+		{
+			name: "apiVersion and kind are not defaulted",
+			in:   Configuration{Unknown: UnknownWarn},
+			want: Configuration{Unknown: UnknownWarn, Registry: RegistryConfig{
+				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
+			}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.in
+			SetDefaults(&got)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("SetDefaults = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseAppliesDefaults(t *testing.T) {
+	c := mustParse(t, "")
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("Parse(header) = %+v, want Default() %+v", c, Default())
+	}
+}
+
+func TestUnits(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		timeout   time.Duration
+		bytes     int64
+		wantError string
+	}{
+		{name: "duration and quantity", body: "registry: {timeout: 500ms, cacheBytes: 1Gi}", timeout: 500 * time.Millisecond, bytes: 1 << 30},
+		{name: "integer bytes", body: "registry: {cacheBytes: 65536}", timeout: 2 * time.Second, bytes: 65536},
+		{name: "quoted integer bytes", body: `registry: {cacheBytes: "4096"}`, timeout: 2 * time.Second, bytes: 4096},
+		{name: "decimal quantity", body: "registry: {cacheBytes: 500M}", timeout: 2 * time.Second, bytes: 500_000_000},
+		{name: "fractional quantity that is whole", body: "registry: {cacheBytes: 0.5Ki}", timeout: 2 * time.Second, bytes: 512},
+		{name: "null is unset", body: "registry: {timeout: null, cacheBytes: null}", timeout: 2 * time.Second, bytes: 64 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, tt.body)
+			if c.Registry.Timeout.Duration != tt.timeout || c.Registry.CacheBytes.Bytes != tt.bytes {
+				t.Errorf("timeout %v, bytes %d; want %v, %d", c.Registry.Timeout, c.Registry.CacheBytes.Bytes, tt.timeout, tt.bytes)
+			}
+		})
+	}
+}
+
+func TestUnitsMarshal(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"duration", NewDuration(1500 * time.Millisecond), `"1.5s"`},
+		{"binary size", NewByteSize(64 << 20), `"64Mi"`},
+		{"plain size", NewByteSize(1500), `"1500"`},
+		{"invalid duration kept", Duration{invalid: "soon"}, `"soon"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := jsonMarshal(tt.v)
+			if err != nil || string(b) != tt.want {
+				t.Errorf("Marshal = %s, %v; want %s", b, err, tt.want)
+			}
+		})
+	}
+}
