@@ -164,7 +164,7 @@ func TestCatalogDocument(t *testing.T) {
 		c := Default()
 		c.CatalogConfig.Rules = []policy.RuleSpec{{ID: "x", Kind: "addon"}}
 		_, err := c.Catalog()
-		wantErr(t, err, "catalog: ", "rules[15].match.images")
+		wantErr(t, err, "catalog: ", "match.images: Required value")
 	})
 }
 

@@ -218,6 +218,7 @@ func (x *Exempter) Image(image string) string {
 	if x == nil || image == "" {
 		return ""
 	}
+	// norm.a is "" when the image is already normalised (norm.b == image).
 	norm := normalizeImage(image)
 	best, pattern := none, ""
 	if i, ok := x.images[norm]; ok {
@@ -228,7 +229,7 @@ func (x *Exempter) Image(image string) string {
 		if g.index > best {
 			break
 		}
-		if g.glob.match(norm) || (!g.normalized && g.glob.match(name{b: image})) {
+		if g.glob.match(norm) || (!g.normalized && norm.a != "" && g.glob.match(name{b: image})) {
 			best, pattern = g.index, g.entry
 			break
 		}

@@ -84,6 +84,11 @@ type glob struct {
 	pattern        string
 	prefix, suffix string
 	mid            []globTok
+	// slashes counts the literal '/' of mid; -1 when mid has "**".
+	slashes int
+	// chunks are the runs of literal bytes in mid, which a match holds in
+	// this order.
+	chunks []string
 }
 
 // compileGlob compiles a pattern checked by path.Match.
@@ -143,6 +148,29 @@ func compileGlob(pattern string) (*glob, error) {
 	g.prefix, g.suffix = literal(toks[:lo]), literal(toks[hi:])
 	if lo < hi {
 		g.mid = toks[lo:hi]
+	}
+	for _, t := range g.mid {
+		switch {
+		case t.kind == tokStars:
+			g.slashes = -1
+		case t.kind == tokByte && t.b == '/' && g.slashes >= 0:
+			g.slashes++
+		}
+		if g.slashes < 0 {
+			break
+		}
+	}
+	for i := 0; i < len(g.mid); {
+		j := i
+		for j < len(g.mid) && g.mid[j].kind == tokByte {
+			j++
+		}
+		if j > i {
+			g.chunks = append(g.chunks, literal(g.mid[i:j]))
+			i = j
+			continue
+		}
+		i++
 	}
 	return g, nil
 }
@@ -211,13 +239,26 @@ func classByte(s string) (byte, int, bool) {
 // ("docker.io/library/" + "busybox:1.36") is matched without building it.
 type name struct{ a, b string }
 
-func (n *name) len() int { return len(n.a) + len(n.b) }
+func (n name) len() int { return len(n.a) + len(n.b) }
 
-func (n *name) at(i int) byte {
+func (n name) at(i int) byte {
 	if i < len(n.a) {
 		return n.a[i]
 	}
 	return n.b[i-len(n.a)]
+}
+
+// str is a name in one part, read without the branch of name.at.
+type str string
+
+func (s str) len() int      { return len(s) }
+func (s str) at(i int) byte { return s[i] }
+
+// bytesAt is what the matcher reads.
+type bytesAt interface {
+	str | name
+	len() int
+	at(i int) byte
 }
 
 // maxStackName is the longest name matched without allocating.
@@ -227,6 +268,13 @@ const maxStackName = 1024
 // longer than maxStackName bytes with wildcards in the middle of the
 // pattern.
 func (g *glob) match(n name) bool {
+	if n.a == "" {
+		return matchGlob(g, str(n.b))
+	}
+	return matchGlob(g, n)
+}
+
+func matchGlob[N bytesAt](g *glob, n N) bool {
 	size := n.len()
 	if size < len(g.prefix)+len(g.suffix) {
 		return false
@@ -255,13 +303,48 @@ func (g *glob) match(n name) bool {
 		}
 		return true
 	}
-	return matchTokens(g.mid, &n, lo, hi)
+	if g.slashes >= 0 {
+		// Without "**" only a literal '/' matches a '/'.
+		count := 0
+		for i := lo; i < hi; i++ {
+			if n.at(i) == '/' {
+				count++
+			}
+		}
+		if count != g.slashes {
+			return false
+		}
+	}
+	from := lo
+	for _, c := range g.chunks {
+		i := index(n, c, from, hi)
+		if i < 0 {
+			return false
+		}
+		from = i + len(c)
+	}
+	return matchTokens(g.mid, n, lo, hi)
+}
+
+// index returns the first index of sub in n[from:to], or -1.
+func index[N bytesAt](n N, sub string, from, to int) int {
+	for i := from; i+len(sub) <= to; i++ {
+		k := 0
+		for k < len(sub) && n.at(i+k) == sub[k] {
+			k++
+		}
+		if k == len(sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // matchTokens matches toks against n[lo:hi] with one row of dynamic
 // programming per token: row[j] says whether the tokens so far match
-// n[lo:lo+j]. Time is O(tokens × bytes), whatever the pattern.
-func matchTokens(toks []globTok, n *name, lo, hi int) bool {
+// n[lo:lo+j]. Time is O(tokens × bytes), whatever the pattern. Cells below
+// live, the first true cell, are never read.
+func matchTokens[N bytesAt](toks []globTok, n N, lo, hi int) bool {
 	size := hi - lo
 	var a, b [maxStackName + 1]bool
 	prev, cur := a[:], b[:]
@@ -269,34 +352,35 @@ func matchTokens(toks []globTok, n *name, lo, hi int) bool {
 		prev, cur = make([]bool, size+1), make([]bool, size+1)
 	}
 	prev, cur = prev[:size+1], cur[:size+1]
-	clear(prev)
 	prev[0] = true
+	live := 0
 	for ti := range toks {
 		t := &toks[ti]
-		alive := false
+		next := -1
 		switch t.kind {
 		case tokStar:
-			cur[0] = prev[0]
-			for j := 1; j <= size; j++ {
+			cur[live] = prev[live]
+			for j := live + 1; j <= size; j++ {
 				cur[j] = prev[j] || (cur[j-1] && n.at(lo+j-1) != '/')
 			}
+			next = live
 		case tokStars:
-			cur[0] = prev[0]
-			for j := 1; j <= size; j++ {
-				cur[j] = prev[j] || cur[j-1]
+			for j := live; j <= size; j++ {
+				cur[j] = true
 			}
+			next = live
 		default:
-			cur[0] = false
-			for j := 1; j <= size; j++ {
+			for j := live + 1; j <= size; j++ {
 				cur[j] = prev[j-1] && t.matchByte(n.at(lo+j-1))
+				if cur[j] && next < 0 {
+					next = j
+				}
 			}
 		}
-		for j := 0; j <= size && !alive; j++ {
-			alive = cur[j]
-		}
-		if !alive {
+		if next < 0 {
 			return false
 		}
+		live = next
 		prev, cur = cur, prev
 	}
 	return prev[size]

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -35,6 +37,9 @@ func Load(path string) (*Configuration, error) {
 // Parse is Load for a document already read; source names it in errors
 // (none when empty).
 func Parse(data []byte, source string) (*Configuration, error) {
+	if n := countDocuments(data); n > 1 {
+		return nil, withSource(source, []error{fmt.Errorf("a configuration is one YAML document, found %d", n)})
+	}
 	// policy.DecodeStrict misses duplicate keys in YAML (the YAML-to-JSON
 	// step keeps the last one); the strict conversion reports them.
 	if _, err := yaml.YAMLToJSONStrict(data); err != nil {
@@ -59,6 +64,23 @@ func Parse(data []byte, source string) (*Configuration, error) {
 		return nil, withSource(source, list)
 	}
 	return &c, nil
+}
+
+// countDocuments counts the non-empty YAML documents in data (the
+// YAML-to-JSON step reads only the first). Syntax errors stop the count:
+// decoding reports them.
+func countDocuments(data []byte) int {
+	d := yamlv2.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return n
+		}
+		if v != nil {
+			n++
+		}
+	}
 }
 
 // yamlErrors splits a multi-line YAML error ("yaml: unmarshal errors:\n

@@ -24,6 +24,7 @@ func TestStrictDecoding(t *testing.T) {
 		{name: "duplicate nested field", body: "catalog:\n  minimums:\n    coredns: 1.9.0\n    coredns: 1.9.1", want: []string{`test.yaml: line 6: duplicate field "coredns"`}},
 		{name: "wrong type", body: "registry: {cacheEntries: many}", want: []string{`test.yaml: json: cannot unmarshal string into Go struct field RegistryConfig.registry.cacheEntries of type int`}},
 		{name: "unquoted version", body: "catalog: {minimums: {coredns: 1.10}}", want: []string{`catalog.minimums of type string (quote versions`}},
+		{name: "two documents", body: "unknown: warn\n---\n" + header + "unknown: deny", want: []string{`test.yaml: a configuration is one YAML document, found 2`}},
 		{name: "not YAML", body: "exemptions: [", want: []string{`test.yaml: `, `yaml: line`}},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,7 @@ import (
 // DecodeStrict decodes YAML or JSON into out, rejecting unknown and
 // duplicate fields with their paths ("unknown field \"rules[0].minimun\"").
 func DecodeStrict(data []byte, out any) error {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return err
 	}

@@ -165,16 +165,17 @@ else
 fi
 
 # scenario NAME FIXTURE MODE: the floor (and the review-only floor) against
-# tokenguard's /validate/MODE, with FIXTURE as the body.
+# tokenguard's /validate/MODE, with FIXTURE as the body. ?timeout=10s is what
+# kube-apiserver appends to every webhook call (the webhook's timeoutSeconds).
 scenario() {
 	local name=$1 fixture=$2 mode=$3
-	local urls="floor=https://127.0.0.1:$floor_port/validate/$mode"
+	local urls="floor=https://127.0.0.1:$floor_port/validate/$mode?timeout=10s"
 	local pidargs=(-pid "floor=$floor_pid" -pid "$mode=$tg_pid")
 	if [ "$REVIEW_ONLY" = 1 ]; then
-		urls+=",floor-review-only=https://127.0.0.1:$review_port/validate/$mode"
+		urls+=",floor-review-only=https://127.0.0.1:$review_port/validate/$mode?timeout=10s"
 		pidargs+=(-pid "floor-review-only=$review_pid")
 	fi
-	urls+=",$mode=https://127.0.0.1:$tg_port/validate/$mode"
+	urls+=",$mode=https://127.0.0.1:$tg_port/validate/$mode?timeout=10s"
 	echo >&2
 	echo "== $name: $fixture → /validate/$mode" >&2
 	echo

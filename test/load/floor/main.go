@@ -57,18 +57,18 @@ import (
 // AdmissionReview carries at most one object of that size (two on UPDATE).
 const maxBody = 3 << 20
 
-// Server timeouts of a real webhook behind kube-apiserver: the API server
-// gives a webhook timeoutSeconds (default 10, at most 30) per call and keeps
-// idle connections for 90 s; the server must not cut a call the API server is
-// still waiting for, and should keep connections at least as long. Keep these
-// in step with tokenguard serve so that both sides of the comparison run the
-// same net/http configuration.
+// Server settings of a real webhook behind kube-apiserver, the same as
+// tokenguard serve's (cmd/webhook/serve.go, newServer): the API server sends
+// a review at once and waits at most timeoutSeconds (default 10, at most 30)
+// for the answer, and keeps idle connections for 90 s. Keep these in step
+// with serve, so that both sides of the comparison run the same net/http
+// configuration.
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 30 * time.Second
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 20 * time.Second
+	writeTimeout      = 35 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 1 << 20
+	maxHeaderBytes    = 64 << 10
 )
 
 func main() {

@@ -212,16 +212,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 			r := runOnce(cfg, t, true)
 			if r.failed() {
 				fmt.Fprintf(stderr, "loader: warm-up of %s failed: %s\n", t.Name, r.problem())
+				if strings.Contains(r.FirstError, "x509") {
+					fmt.Fprintln(stderr, "loader: for a self-signed server, give its CA with -ca FILE (or use -insecure)")
+				}
 				return 1
 			}
 		}
+	}
+	width := 0
+	for _, t := range targets {
+		width = max(width, len(t.Name))
 	}
 	for round := 1; round <= *rounds; round++ {
 		for i, t := range targets {
 			r := runOnce(cfg, t, false)
 			r.Round = round
 			rep.Targets[i].Runs = append(rep.Targets[i].Runs, r)
-			fmt.Fprintf(stderr, "round %d/%d %-12s %s\n", round, *rounds, t.Name, r.oneLine())
+			fmt.Fprintf(stderr, "round %d/%d %-*s %s\n", round, *rounds, width, t.Name, r.oneLine())
 		}
 	}
 	rep.summarise()

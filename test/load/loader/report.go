@@ -85,8 +85,12 @@ func (r *runResult) problem() string {
 }
 
 func (r *runResult) oneLine() string {
-	s := fmt.Sprintf("%6d req in %6.2fs  %8.0f req/s  p50 %6.0fµs  p99 %7.0fµs  max %7.0fµs  server %6.1f µs/req  loader %5.1f µs/req",
-		r.Answered, r.ElapsedSec, r.ReqPerSec, r.P50us, r.P99us, r.MaxUs, r.ServerCPUus, r.LoaderCPUus)
+	server := "   n/a"
+	if r.ServerCPUus > 0 {
+		server = fmt.Sprintf("%6.1f", r.ServerCPUus)
+	}
+	s := fmt.Sprintf("%6d req in %6.2fs  %8.0f req/s  p50 %6.0fµs  p99 %7.0fµs  max %7.0fµs  server %s µs/req  loader %5.1f µs/req",
+		r.Answered, r.ElapsedSec, r.ReqPerSec, r.P50us, r.P99us, r.MaxUs, server, r.LoaderCPUus)
 	if r.Late > 0 {
 		s += fmt.Sprintf("  late %d", r.Late)
 	}

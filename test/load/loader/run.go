@@ -50,7 +50,7 @@ func runOnce(cfg *config, t *target, warmup bool) *runResult {
 		total = int(cfg.rate * cfg.duration.Seconds())
 		interval = time.Duration(float64(time.Second) / cfg.rate)
 	}
-	perWorker := total/cfg.c + total/(2*cfg.c) + 64
+	perWorker := min(total/cfg.c+total/(2*cfg.c)+64, 1<<18) // grows past that by append
 	workers := make([]*workerStats, cfg.c)
 	for i := range workers {
 		workers[i] = &workerStats{lat: make([]int64, 0, perWorker), statuses: map[int]int{}}
