@@ -136,7 +136,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	}
 	reviewer := &admission.Reviewer{
 		Engine:   eng,
-		Unknown:  admission.UnknownAction(cfg.Unknown),
+		Unknown:  cfg.Unknown,
 		Exempter: exempter,
 		Metrics:  admission.NewMetrics(reg),
 		Log:      log,

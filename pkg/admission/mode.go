@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -23,12 +24,13 @@ const (
 var Modes = []Mode{ModeEnforce, ModeWarn, ModeAudit}
 
 // UnknownAction says what unknown findings do: allow (nothing), warn, deny.
-type UnknownAction string
+type UnknownAction = config.UnknownAction
 
+// The unknown actions, as the configuration spells them.
 const (
-	UnknownAllow UnknownAction = "allow"
-	UnknownWarn  UnknownAction = "warn"
-	UnknownDeny  UnknownAction = "deny"
+	UnknownAllow = config.UnknownAllow
+	UnknownWarn  = config.UnknownWarn
+	UnknownDeny  = config.UnknownDeny
 )
 
 // maxWarnings caps the warnings of one response: the API server keeps at
