@@ -35,6 +35,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 bench: ## Go benchmarks with -benchmem
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
+.PHONY: loadtest
+loadtest: ## admission load test: tokenguard serve vs the decode-only floor, 127.0.0.1 only (N= C= ROUNDS= RATE= SCENARIOS= REVIEW_ONLY=1)
+	GO=$(GO) ./test/load/run.sh
+
 .PHONY: lint
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -12,9 +12,9 @@ import (
 
 	"github.com/slok/kubewebhook/v2/pkg/model"
 	"github.com/slok/kubewebhook/v2/pkg/webhook"
-	"github.com/slok/kubewebhook/v2/pkg/webhook/validating"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // MaxRequestBytes caps an AdmissionReview body. The API server's own limit
@@ -26,10 +26,10 @@ const MaxRequestBytes = 3 << 20
 const defaultTimeout = 10 * time.Second
 
 // Handler answers AdmissionReviews for one mode over HTTP. It is the one
-// place that knows the wire format: kubewebhook's webhook layer does the
-// object decoding and calls the validator; this file decodes the review,
-// skips what must not be judged, and encodes the response (403 Forbidden
-// for a denial, as Pod Security Admission does).
+// place that knows the wire format: it decodes the review, skips what must
+// not be judged, hands the rest to the mode's kubewebhook webhook (measured
+// by kubewebhook's recorder), and encodes the response (403 Forbidden for a
+// denial, as Pod Security Admission does).
 type Handler struct {
 	mode    Mode
 	webhook webhook.Webhook
@@ -40,13 +40,7 @@ type Handler struct {
 // NewHandler builds the handler of one mode on a kubewebhook validating
 // webhook, measured by rec (kubewebhook's Prometheus recorder, or nil).
 func NewHandler(mode Mode, r *Reviewer, rec webhook.MetricsRecorder) (*Handler, error) {
-	wh, err := validating.NewWebhook(validating.WebhookConfig{
-		ID:        "tokenguard-" + string(mode),
-		Validator: r.Validator(mode),
-	})
-	if err != nil {
-		return nil, err
-	}
+	wh := r.Webhook(mode)
 	if rec != nil {
 		wh = webhook.NewMeasuredWebhook(rec, wh)
 	}
@@ -86,10 +80,70 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	writeReview(w, h.review(ctx, review))
 }
 
+// reviewIn is the part of an admission.k8s.io/v1 AdmissionReview that
+// tokenguard reads; the rest (userInfo, options) is skipped by the decoder.
+type reviewIn struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Request    *requestIn `json:"request"`
+}
+
+type requestIn struct {
+	UID         types.UID                   `json:"uid"`
+	Kind        metav1.GroupVersionKind     `json:"kind"`
+	Resource    metav1.GroupVersionResource `json:"resource"`
+	SubResource string                      `json:"subResource"`
+	Name        string                      `json:"name"`
+	Namespace   string                      `json:"namespace"`
+	Operation   admissionv1.Operation       `json:"operation"`
+	DryRun      *bool                       `json:"dryRun"`
+	Object      json.RawMessage             `json:"object"`
+	OldObject   json.RawMessage             `json:"oldObject"`
+}
+
+// model turns the request into kubewebhook's model. RequestGVK is the kind
+// of the object as sent (after matchPolicy: Equivalent conversion), which
+// is what tells how to read it.
+func (r *requestIn) model() model.AdmissionReview {
+	return model.AdmissionReview{
+		ID:           string(r.UID),
+		Name:         r.Name,
+		Namespace:    r.Namespace,
+		Operation:    operation(r.Operation),
+		Version:      model.AdmissionReviewVersionV1,
+		RequestGVK:   &r.Kind,
+		RequestGVR:   &r.Resource,
+		NewObjectRaw: rawObject(r.Object),
+		OldObjectRaw: rawObject(r.OldObject),
+		DryRun:       r.DryRun != nil && *r.DryRun,
+	}
+}
+
+func rawObject(m json.RawMessage) []byte {
+	if string(m) == "null" {
+		return nil
+	}
+	return m
+}
+
+func operation(op admissionv1.Operation) model.AdmissionReviewOp {
+	switch op {
+	case admissionv1.Create:
+		return model.OperationCreate
+	case admissionv1.Update:
+		return model.OperationUpdate
+	case admissionv1.Delete:
+		return model.OperationDelete
+	case admissionv1.Connect:
+		return model.OperationConnect
+	}
+	return model.OperationUnknown
+}
+
 // decodeReview reads an admission.k8s.io/v1 AdmissionReview; a non-empty
 // string says what is wrong with it.
-func decodeReview(body []byte) (*admissionv1.AdmissionReview, string) {
-	var review admissionv1.AdmissionReview
+func decodeReview(body []byte) (*reviewIn, string) {
+	var review reviewIn
 	if err := json.Unmarshal(body, &review); err != nil {
 		return nil, "malformed AdmissionReview: " + err.Error()
 	}
@@ -107,21 +161,18 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, string) {
 
 // review decides one request: what must not be judged is allowed at once,
 // the rest goes through kubewebhook to the validator.
-func (h *Handler) review(ctx context.Context, review *admissionv1.AdmissionReview) *admissionv1.AdmissionResponse {
+func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.AdmissionResponse {
 	req := review.Request
 	allowed := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: true}
 	if reason := skipReason(req); reason != "" {
 		h.metrics.skip(h.mode, reason)
 		return allowed
 	}
-	resp, err := h.webhook.Review(ctx, model.NewAdmissionReviewV1(review))
+	resp, err := h.webhook.Review(ctx, req.model())
 	if err != nil {
-		// The object could not be decoded: the API server has validated it
-		// already, so this is a kind or version tokenguard cannot read.
-		// Never an error (a 500 hands the decision to failurePolicy).
-		h.metrics.skip(h.mode, "undecodable")
-		h.log.Warn("allowed a request whose object could not be read", "mode", h.mode, "uid", req.UID,
-			"kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "error", err.Error())
+		// Never an error to the API server (a 500 hands the decision to
+		// failurePolicy); the webhook itself does not return one.
+		h.log.Warn("allowed a request the webhook failed on", "mode", h.mode, "uid", req.UID, "error", err.Error())
 		return allowed
 	}
 	v, ok := resp.(*model.ValidatingAdmissionResponse)
@@ -149,7 +200,7 @@ var judgedKinds = map[string]map[string]bool{
 }
 
 // skipReason says why a request is allowed without judging, or "".
-func skipReason(req *admissionv1.AdmissionRequest) string {
+func skipReason(req *requestIn) string {
 	switch {
 	case req.SubResource != "":
 		return "subresource"
@@ -159,7 +210,7 @@ func skipReason(req *admissionv1.AdmissionRequest) string {
 		return "kind"
 	case req.Operation == admissionv1.Update && req.Kind.Group == "" && req.Kind.Kind == "Pod":
 		return "operation" // pods are judged when created; their images change only by recreation or ephemeral containers
-	case len(req.Object.Raw) == 0:
+	case len(rawObject(req.Object)) == 0:
 		return "undecodable"
 	}
 	return ""

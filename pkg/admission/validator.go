@@ -6,10 +6,7 @@ import (
 	"slices"
 
 	"github.com/slok/kubewebhook/v2/pkg/model"
-	"github.com/slok/kubewebhook/v2/pkg/webhook/validating"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientsetscheme "k8s.io/client-go/kubernetes/scheme"
+	"github.com/slok/kubewebhook/v2/pkg/webhook"
 
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -34,19 +31,31 @@ type Reviewer struct {
 	Log      *slog.Logger
 }
 
-var oldObjectDecoder = clientsetscheme.Codecs.UniversalDeserializer()
+// Webhook returns the kubewebhook validating webhook of one mode. It is
+// built on kubewebhook's webhook layer rather than its validating package:
+// that package decodes every object in full with client-go's universal
+// deserializer, while tokenguard reads only the fields token rules need
+// (workload.FromJSON), which is most of the cost of a review.
+func (r *Reviewer) Webhook(mode Mode) webhook.Webhook { return &modeWebhook{mode: mode, r: r} }
 
-// Validator returns the kubewebhook validator of one mode.
-func (r *Reviewer) Validator(mode Mode) validating.Validator {
-	return validating.ValidatorFunc(func(ctx context.Context, ar *model.AdmissionReview, obj metav1.Object) (*validating.ValidatorResult, error) {
-		return r.validate(ctx, mode, ar, obj), nil
-	})
+type modeWebhook struct {
+	mode Mode
+	r    *Reviewer
 }
 
-func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionReview, obj metav1.Object) *validating.ValidatorResult {
-	allowed := &validating.ValidatorResult{Valid: true}
-	ro, _ := obj.(runtime.Object)
-	w, ok, err := workload.FromObject(ro)
+func (w *modeWebhook) ID() string              { return "tokenguard-" + string(w.mode) }
+func (w *modeWebhook) Kind() model.WebhookKind { return model.WebhookKindValidating }
+
+// Review judges one request. It never returns an error: an object it cannot
+// read is allowed (and logged), because an error would hand the decision to
+// the API server's failurePolicy.
+func (w *modeWebhook) Review(ctx context.Context, ar model.AdmissionReview) (model.AdmissionResponse, error) {
+	allowed, message, warnings := w.r.validate(ctx, w.mode, &ar)
+	return &model.ValidatingAdmissionResponse{ID: ar.ID, Allowed: allowed, Message: message, Warnings: warnings}, nil
+}
+
+func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionReview) (allowed bool, message string, warnings []string) {
+	w, ok, err := workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.NewObjectRaw)
 	switch {
 	case err != nil:
 		r.Metrics.skip(mode, "undecodable")
@@ -54,14 +63,14 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 			r.Log.Warn("allowed a request whose object could not be read", "mode", mode, "uid", ar.ID,
 				"namespace", ar.Namespace, "name", ar.Name, "error", err.Error())
 		}
-		return allowed
+		return true, "", nil
 	case !ok:
 		r.Metrics.skip(mode, "kind")
-		return allowed
+		return true, "", nil
 	}
-	if ar.Operation == model.OperationUpdate && !r.imagesChanged(ar, &w) {
+	if ar.Operation == model.OperationUpdate && !imagesChanged(ar, &w) {
 		r.Metrics.skip(mode, "unchanged-images")
-		return allowed
+		return true, "", nil
 	}
 	namespace := ar.Namespace
 	if namespace == "" {
@@ -76,21 +85,17 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	d := Decide(mode, r.Unknown, findings)
 	r.Metrics.judged(mode, w.Kind, &d, findings)
 	r.log(ctx, mode, ar, &w, namespace, name, &d, findings, exempt)
-	return &validating.ValidatorResult{Valid: d.Allowed, Message: d.Message, Warnings: d.Warnings}
+	return d.Allowed, d.Message, d.Warnings
 }
 
 // imagesChanged reports whether an UPDATE changes the set of images of the
 // pod template. An old object that cannot be read counts as a change, so
 // the new one is judged.
-func (r *Reviewer) imagesChanged(ar *model.AdmissionReview, w *workload.Workload) bool {
+func imagesChanged(ar *model.AdmissionReview, w *workload.Workload) bool {
 	if len(ar.OldObjectRaw) == 0 {
 		return true
 	}
-	oldObj, _, err := oldObjectDecoder.Decode(ar.OldObjectRaw, nil, nil)
-	if err != nil {
-		return true
-	}
-	old, ok, err := workload.FromObject(oldObj)
+	old, ok, err := workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.OldObjectRaw)
 	if err != nil || !ok {
 		return true
 	}
