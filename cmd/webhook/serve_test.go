@@ -50,8 +50,26 @@ func freePort(t *testing.T) string {
 type served struct {
 	cmd            *exec.Cmd
 	addr, metrics  string
-	stdout, stderr *bytes.Buffer
+	stdout, stderr *syncBuffer
 	client         *http.Client
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the process writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startServe runs the real binary with the given extra flags and waits for
@@ -65,7 +83,7 @@ func startServe(t *testing.T, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &served{addr: freePort(t), metrics: freePort(t), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	s := &served{addr: freePort(t), metrics: freePort(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", s.addr, "--metrics-listen", s.metrics}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
