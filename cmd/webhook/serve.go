@@ -34,6 +34,7 @@ type serveFlags struct {
 	listen, metricsListen string
 	certFile, keyFile     string
 	sans                  string
+	reloadInterval        time.Duration
 	configFile            string
 	kubeconfig            string
 	shutdownGrace         time.Duration
@@ -47,6 +48,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.metricsListen, "metrics-listen", ":9090", "plain-HTTP address of /metrics, /healthz and /readyz")
 	fs.StringVar(&f.certFile, "tls-cert-file", "", "serving certificate (PEM); reloaded when it changes. Without it a self-signed certificate is made")
 	fs.StringVar(&f.keyFile, "tls-private-key-file", "", "private key of --tls-cert-file (PEM)")
+	fs.DurationVar(&f.reloadInterval, "tls-reload-interval", certs.DefaultReloadInterval, "how often the certificate files are checked for a new pair")
 	fs.StringVar(&f.sans, "tls-san", "localhost,127.0.0.1", "comma-separated DNS names and IPs of the self-signed certificate")
 	fs.StringVar(&f.configFile, "config", "", "TokenGuardConfiguration file (see docs/tokenguard-config.example.yaml); default: the embedded defaults")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig to discover the control-plane version from (in-cluster config is used when running in a pod)")
@@ -231,7 +233,7 @@ func serverTLS(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.L
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	switch {
 	case f.certFile != "" && f.keyFile != "":
-		r, err := certs.NewReloader(f.certFile, f.keyFile, certs.WithLogger(log))
+		r, err := certs.NewReloader(f.certFile, f.keyFile, certs.WithLogger(log), certs.WithInterval(f.reloadInterval))
 		if err != nil {
 			return nil, err
 		}
