@@ -9,23 +9,39 @@ BENCHTIME ?= 1s
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build bin/tokenguard from ./cmd/webhook
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/tokenguard ./cmd/webhook
 
 .PHONY: run
-run: build ## the main job: check the example manifests with the embedded catalog (exit 1 = findings, as expected)
+run: build ## check the example manifests offline with the embedded catalog (exit 1 = findings, as expected)
 	./bin/tokenguard check --cluster-version v1.30 examples/; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
 .PHONY: test
-test: lint ## all tests: unit, fuzz seed corpora, golden files (-race)
-	$(GO) test -race -count=1 ./...
+test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end against a real kube-apiserver (-race)
+	@echo "== control-plane binaries for the end-to-end tests (a cold build takes several minutes)"
+	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m ./...
 
 .PHONY: test-short
-test-short: ## unit tests only, quick, without -race
+test-short: ## unit tests only, quick, without -race; skips the end-to-end tests
 	$(GO) test -short ./...
+
+.PHONY: e2e-binaries
+e2e-binaries: ## build (or reuse) kube-apiserver, kube-controller-manager and etcd in ~/.cache/tokenguard/e2e
+	./hack/e2e-binaries.sh
+
+.PHONY: e2e
+e2e: ## only the end-to-end tests
+	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -count=1 -timeout 40m -v ./test/e2e/...
+
+.PHONY: demo
+demo: build ## the main job for a newcomer: a local control plane, tokenguard serve, examples/ applied; prints warnings and denials
+	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) run ./test/e2e/demo -tokenguard bin/tokenguard -examples examples
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 20s)

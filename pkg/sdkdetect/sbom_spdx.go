@@ -1,0 +1,236 @@
+package sdkdetect
+
+import "bytes"
+
+// spdxPackages reads SPDX 2 packages[].
+func (p *sbomParser) spdxPackages() error {
+	c := p.cand(0)
+	return p.s.forArray(func(int) error { return p.spdxPackage(c) })
+}
+
+// spdxPackage reads one SPDX 2 package: its purl external references and
+// versionInfo; everything else is skipped.
+func (p *sbomParser) spdxPackage(c *pkgCandidate) error {
+	s := p.s
+	c.reset()
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, ok, err := s.objectKey(first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "externalRefs":
+			err = at(s.forArray(func(int) error { return p.spdxExternalRef(c) }), "externalRefs")
+		case "versionInfo":
+			var v []byte
+			if v, _, err = s.readOptString(); err == nil {
+				c.setVersion(v)
+			}
+			err = at(err, "versionInfo")
+		default:
+			err = s.skipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	p.emit(c)
+	return nil
+}
+
+// spdxExternalRef reads one externalRefs[] entry, adding its locator to c
+// when its referenceType is purl. The category is not checked: it is
+// spelled PACKAGE_MANAGER (SPDX 2.3) or PACKAGE-MANAGER (2.2), and some
+// tools write OTHER.
+func (p *sbomParser) spdxExternalRef(c *pkgCandidate) error {
+	s := p.s
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	isPURL, hasLocator := false, false
+	for first := true; ; first = false {
+		key, ok, err := s.objectKey(first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "referenceType":
+			var v []byte
+			v, _, err = s.readOptString()
+			isPURL = bytes.EqualFold(v, []byte("purl"))
+			err = at(err, "referenceType")
+		case "referenceLocator":
+			var v []byte
+			v, hasLocator, err = s.readOptString()
+			c.tmp = append(c.tmp[:0], v...)
+			err = at(err, "referenceLocator")
+		default:
+			err = s.skipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if isPURL && hasLocator {
+		c.addPURL(c.tmp)
+	}
+	return nil
+}
+
+// spdx3Elements reads SPDX 3 @graph[] (or elements[]): objects, some of
+// them packages. Other values (IRIs) are skipped.
+func (p *sbomParser) spdx3Elements() error {
+	s := p.s
+	c := p.cand(0)
+	return s.forArray(func(int) error {
+		if b, err := s.peek(); err != nil || b != '{' {
+			if err != nil {
+				return err
+			}
+			return s.skipValue()
+		}
+		return p.spdx3Element(c)
+	})
+}
+
+// spdx3Element reads one SPDX 3 element, emitting it if it is a package.
+func (p *sbomParser) spdx3Element(c *pkgCandidate) error {
+	s := p.s
+	c.reset()
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, ok, err := s.objectKey(first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "type", "@type":
+			name := string(key)
+			err = at(p.spdx3Type(c), name)
+		case "software_packageUrl", "packageUrl":
+			name := string(key)
+			var v []byte
+			if v, _, err = s.readOptString(); err == nil {
+				c.addPURL(v)
+			}
+			err = at(err, name)
+		case "software_packageVersion", "packageVersion":
+			name := string(key)
+			var v []byte
+			if v, _, err = s.readOptString(); err == nil {
+				c.setVersion(v)
+			}
+			err = at(err, name)
+		case "externalIdentifier":
+			err = at(s.forArray(func(int) error { return p.spdx3ExternalIdentifier(c) }), "externalIdentifier")
+		default:
+			err = s.skipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if c.isPackage {
+		p.emit(c)
+	}
+	return nil
+}
+
+// spdx3Type reads an element's type: a string or an array of them.
+func (p *sbomParser) spdx3Type(c *pkgCandidate) error {
+	s := p.s
+	b, err := s.peek()
+	if err != nil {
+		return err
+	}
+	if b != '[' {
+		v, _, err := s.readOptString()
+		if isSPDX3PackageType(v) {
+			c.isPackage = true
+		}
+		return err
+	}
+	return s.forArray(func(int) error {
+		v, _, err := s.readOptString()
+		if isSPDX3PackageType(v) {
+			c.isPackage = true
+		}
+		return err
+	})
+}
+
+// isSPDX3PackageType reports whether an SPDX 3 type names a software
+// package: "software_Package" compacted, "Package", or the full IRI
+// https://spdx.org/rdf/3.0.1/terms/Software/Package.
+func isSPDX3PackageType(t []byte) bool {
+	if !bytes.HasSuffix(t, []byte("Package")) {
+		return false
+	}
+	rest := t[:len(t)-len("Package")]
+	if len(rest) == 0 {
+		return true
+	}
+	switch rest[len(rest)-1] {
+	case '_', '/', ':':
+		return true
+	}
+	return false
+}
+
+// spdx3ExternalIdentifier reads one externalIdentifier[] entry, adding its
+// identifier to c when its type is packageUrl.
+func (p *sbomParser) spdx3ExternalIdentifier(c *pkgCandidate) error {
+	s := p.s
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	isPURL, hasID := false, false
+	for first := true; ; first = false {
+		key, ok, err := s.objectKey(first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		switch string(key) {
+		case "externalIdentifierType":
+			var v []byte
+			v, _, err = s.readOptString()
+			// "packageUrl", or an IRI ending in /packageUrl.
+			if i := bytes.LastIndexAny(v, "/_#"); i >= 0 {
+				v = v[i+1:]
+			}
+			isPURL = bytes.EqualFold(v, []byte("packageUrl"))
+			err = at(err, "externalIdentifierType")
+		case "identifier":
+			var v []byte
+			v, hasID, err = s.readOptString()
+			c.tmp = append(c.tmp[:0], v...)
+			err = at(err, "identifier")
+		default:
+			err = s.skipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if isPURL && hasID {
+		c.addPURL(c.tmp)
+	}
+	return nil
+}
