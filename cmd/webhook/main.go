@@ -24,6 +24,7 @@ tokens out of a Kubernetes cluster.
 Usage:
   tokenguard serve [flags]           run the admission webhook (HTTPS :8443, metrics :9090)
   tokenguard check [flags] PATH...   evaluate manifests offline (files, directories, - for stdin)
+  tokenguard certs --out DIR         write a CA, a serving certificate and a caBundle patch for deploy/
   tokenguard version                 print the version
 
 Run "tokenguard COMMAND -h" for the flags of a command.
@@ -44,6 +45,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdin, stdout, stderr)
+	case "certs":
+		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tokenguard %s\n", version)
 		return exitOK

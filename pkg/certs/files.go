@@ -1,10 +1,12 @@
 package certs
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File names written by WriteFiles, as in a kubernetes.io/tls Secret plus
@@ -93,4 +95,18 @@ func syncDir(dir string) error {
 	defer d.Close()
 	_ = d.Sync()
 	return nil
+}
+
+// CABundlePatch is a kustomize strategic-merge patch that sets the caBundle
+// of the named entries of a ValidatingWebhookConfiguration (entries merge by
+// name), for deploy/overlays/self-signed.
+func CABundlePatch(configuration string, webhooks []string, caPEM []byte) string {
+	bundle := base64.StdEncoding.EncodeToString(caPEM)
+	var b strings.Builder
+	b.WriteString("# Written by tokenguard certs: the CA bundle of every webhook entry.\n")
+	fmt.Fprintf(&b, "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: %s\nwebhooks:\n", configuration)
+	for _, n := range webhooks {
+		fmt.Fprintf(&b, "- name: %s\n  clientConfig:\n    caBundle: %s\n", n, bundle)
+	}
+	return b.String()
 }

@@ -104,7 +104,11 @@ func ParseSBOM(r io.Reader, mediaType string, maxBytes int64, keep func(PURL) bo
 		maxBytes = DefaultSBOMMaxBytes
 	}
 	p := &sbomParser{s: newScanner(r, maxBytes), keep: keep, mediaType: mediaType}
-	res, err := p.document(kindsAll)
+	err := p.s.skipBOM()
+	var res docResult
+	if err == nil {
+		res, err = p.document(kindsAll)
+	}
 	if err == nil {
 		err = p.s.expectEnd()
 	}

@@ -693,6 +693,25 @@ func (s *scanner) skipNumber() error {
 	return s.syntaxError("invalid number")
 }
 
+// skipBOM skips a UTF-8 byte order mark at the start of input (some
+// Windows tools write one); 0xEF cannot start a JSON value.
+func (s *scanner) skipBOM() error {
+	if c, err := s.peek(); err != nil || c != 0xEF {
+		return err
+	}
+	for _, want := range []byte{0xEF, 0xBB, 0xBF} {
+		c, err := s.nextByte()
+		if err != nil {
+			return err
+		}
+		if c != want {
+			s.pos--
+			return s.syntaxError("invalid byte order mark")
+		}
+	}
+	return nil
+}
+
 // expectEnd checks that only whitespace follows, reading to the end of
 // input (which also enforces the size limit on trailing bytes).
 func (s *scanner) expectEnd() error {

@@ -100,7 +100,7 @@ func TestParseSBOMFixtures(t *testing.T) {
 			format: "cyclonedx",
 			want: []policy.Package{
 				pkg("golang", "k8s.io", "client-go", "v0.27.3"), // metadata.component.components
-				pkg("oci", "", "operator", "sha256:8f4c1a"),      // metadata.component
+				pkg("oci", "", "operator", "sha256:8f4c1a"),     // metadata.component
 				pkg("golang", "k8s.io", "apimachinery", "v0.29.2"),
 				pkg("golang", "k8s.io", "client-go", "v0.29.2"),
 				pkg("golang", "github.com/Azure", "go-autorest", "v14.2.0+incompatible"),
@@ -228,6 +228,7 @@ func TestParseSBOMShapes(t *testing.T) {
 		{"unicode escapes and surrogates in purl", `{"bomFormat":"CycloneDX","components":[{"purl":"pkg:golang/k8s.io/client\u002dgo@v0.30.0"},` +
 			`{"purl":"pkg:npm/x\ud83d\ude00y@1"},{"purl":"pkg:npm/lone\ud800@1"},{"purl":"pkg:npm/lone2\udc00\n@1"}]}`, "cyclonedx", "",
 			append(append([]policy.Package(nil), clientGo30...), pkg("npm", "", "x\U0001F600y", "1"), pkg("npm", "", "lone\uFFFD", "1"), pkg("npm", "", "lone2\uFFFD\n", "1"))},
+		{"utf-8 byte order mark", "\xEF\xBB\xBF" + miniSPDX, "spdx", "", clientGo30},
 		{"whitespace everywhere", " \n\t{ \"bomFormat\" : \"CycloneDX\" , \"components\" : [ { \"purl\" : \"pkg:golang/k8s.io/client-go@v0.30.0\" } ] } \r\n",
 			"cyclonedx", "", clientGo30},
 	}
@@ -360,7 +361,7 @@ func TestParseSBOMReadError(t *testing.T) {
 // scanner's buffer boundary.
 func TestParseSBOMBufferBoundaries(t *testing.T) {
 	purl := `"pkg:golang/k8s.io/client-go@v0.30.0"`
-	doc := `{"bomFormat":"CycloneDX","components":[{"description":"` + strings.Repeat(`\\`, 10) + `","purl":` + purl + `}]}`
+	doc := `{"bomFormat":"CycloneDX","components":[{"description":"` + strings.Repeat(`\\`, 10) + `\"q\"\u00e9","purl":` + purl + `}]}`
 	for pad := scanBufSize - len(doc) - 10; pad < scanBufSize+10; pad++ {
 		// Trailing space fills the next buffer whole, overwriting the last.
 		full := strings.Replace(doc, `"bomFormat"`, strings.Repeat(" ", pad)+`"bomFormat"`, 1) + strings.Repeat(" ", 2*scanBufSize)

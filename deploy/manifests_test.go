@@ -1,0 +1,168 @@
+package deploy
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+)
+
+func build(t *testing.T, overlay string) []map[string]any {
+	t.Helper()
+	objs, err := Build(t.TempDir(), overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func find[T any](t *testing.T, objs []map[string]any, kind string) *T {
+	t.Helper()
+	for _, o := range objs {
+		if o["kind"] == kind {
+			data, _ := json.Marshal(o)
+			var v T
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			return &v
+		}
+	}
+	t.Fatalf("no %s", kind)
+	return nil
+}
+
+func selector(w *admissionregistrationv1.ValidatingWebhook, key string) (op string, values []string) {
+	if w.NamespaceSelector == nil {
+		return "", nil
+	}
+	for _, e := range w.NamespaceSelector.MatchExpressions {
+		if e.Key == key {
+			return string(e.Operator), e.Values
+		}
+	}
+	return "", nil
+}
+
+// TestWebhookConfigurationSafety pins the properties of DESIGN.md and issue
+// #6 in every overlay.
+func TestWebhookConfigurationSafety(t *testing.T) {
+	for _, overlay := range Overlays {
+		t.Run(overlay, func(t *testing.T) {
+			vwc := find[admissionregistrationv1.ValidatingWebhookConfiguration](t, build(t, overlay), "ValidatingWebhookConfiguration")
+			if len(vwc.Webhooks) != len(WebhookNames) {
+				t.Fatalf("%d entries", len(vwc.Webhooks))
+			}
+			for i := range vwc.Webhooks {
+				w := &vwc.Webhooks[i]
+				if w.Name != WebhookNames[i] {
+					t.Errorf("entry %d is %s, want %s", i, w.Name, WebhookNames[i])
+				}
+				if w.SideEffects == nil || *w.SideEffects != admissionregistrationv1.SideEffectClassNone {
+					t.Errorf("%s: sideEffects must be None", w.Name)
+				}
+				if w.MatchPolicy == nil || *w.MatchPolicy != admissionregistrationv1.Equivalent {
+					t.Errorf("%s: matchPolicy must be Equivalent", w.Name)
+				}
+				if !slices.Equal(w.AdmissionReviewVersions, []string{"v1"}) {
+					t.Errorf("%s: admissionReviewVersions %v", w.Name, w.AdmissionReviewVersions)
+				}
+				// Above the 2 s evidence budget, well below the 30 s maximum.
+				if w.TimeoutSeconds == nil || *w.TimeoutSeconds < 3 || *w.TimeoutSeconds > 10 {
+					t.Errorf("%s: timeoutSeconds %v", w.Name, w.TimeoutSeconds)
+				}
+				op, ns := selector(w, "kubernetes.io/metadata.name")
+				ownExcluded := op == "NotIn" && slices.Contains(ns, "tokenguard-system") || op == "In" && !slices.Contains(ns, "tokenguard-system")
+				if !ownExcluded {
+					t.Errorf("%s: tokenguard-system is not excluded (%s %v)", w.Name, op, ns)
+				}
+				fail := w.FailurePolicy != nil && *w.FailurePolicy == admissionregistrationv1.Fail
+				podsOnly := len(w.Rules) == 1 && slices.Equal(w.Rules[0].Resources, []string{"pods"})
+				modeOp, modes := selector(w, "tokenguard.io/mode")
+				enforcing := modeOp == "In" && slices.Equal(modes, []string{"enforce"}) || modeOp == "NotIn" && !slices.Contains(modes, "enforce")
+				if fail && !(podsOnly && enforcing) {
+					t.Errorf("%s: failurePolicy Fail outside enforce Pods", w.Name)
+				}
+				if fail && (op == "In" && slices.Contains(ns, "kube-system") || op == "NotIn" && !slices.Contains(ns, "kube-system")) {
+					t.Errorf("%s: kube-system can fail closed", w.Name)
+				}
+				for _, r := range w.Rules {
+					if slices.Contains(r.Resources, "pods") && slices.Contains(r.Operations, admissionregistrationv1.Update) {
+						t.Errorf("%s: pods on UPDATE", w.Name)
+					}
+					for _, res := range r.Resources {
+						if strings.Contains(res, "/") {
+							t.Errorf("%s: subresource %s", w.Name, res)
+						}
+					}
+				}
+				if w.ClientConfig.Service == nil || w.ClientConfig.Service.Namespace != "tokenguard-system" || w.ClientConfig.Service.Name != "tokenguard" {
+					t.Errorf("%s: clientConfig %+v", w.Name, w.ClientConfig)
+				}
+				if overlay == "overlays/self-signed" && len(w.ClientConfig.CABundle) == 0 {
+					t.Errorf("%s: no caBundle", w.Name)
+				}
+			}
+			failClosed := 0
+			for i := range vwc.Webhooks {
+				if p := vwc.Webhooks[i].FailurePolicy; p != nil && *p == admissionregistrationv1.Fail {
+					failClosed++
+				}
+			}
+			if failClosed != 1 {
+				t.Errorf("%d fail-closed entries, want exactly enforce-pods", failClosed)
+			}
+			if overlay == "overlays/cert-manager" && vwc.Annotations["cert-manager.io/inject-ca-from"] != "tokenguard-system/tokenguard" {
+				t.Errorf("no CA injection annotation: %v", vwc.Annotations)
+			}
+		})
+	}
+}
+
+func TestDeploymentSafety(t *testing.T) {
+	for _, overlay := range Overlays {
+		t.Run(overlay, func(t *testing.T) {
+			objs := build(t, overlay)
+			d := find[appsv1.Deployment](t, objs, "Deployment")
+			if d.Namespace != "tokenguard-system" || d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
+				t.Errorf("namespace %s replicas %v", d.Namespace, d.Spec.Replicas)
+			}
+			p := &d.Spec.Template.Spec
+			if p.PriorityClassName != "system-cluster-critical" || len(p.TopologySpreadConstraints) == 0 {
+				t.Errorf("priority %q spread %v", p.PriorityClassName, p.TopologySpreadConstraints)
+			}
+			if p.SecurityContext == nil || p.SecurityContext.RunAsNonRoot == nil || !*p.SecurityContext.RunAsNonRoot {
+				t.Error("pod not runAsNonRoot")
+			}
+			c := &p.Containers[0]
+			sc := c.SecurityContext
+			if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+				sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+				sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") ||
+				sc.SeccompProfile == nil || sc.SeccompProfile.Type != "RuntimeDefault" {
+				t.Errorf("container security context not restricted: %+v", sc)
+			}
+			if c.ReadinessProbe == nil || c.LivenessProbe == nil || c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+				t.Error("probes or resources missing")
+			}
+			if p.TerminationGracePeriodSeconds == nil || *p.TerminationGracePeriodSeconds <= 20 {
+				t.Errorf("termination grace %v not above --shutdown-grace", p.TerminationGracePeriodSeconds)
+			}
+			kinds := map[string]bool{}
+			for _, o := range objs {
+				kinds[o["kind"].(string)] = true
+			}
+			for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Service", "PodDisruptionBudget"} {
+				if !kinds[k] {
+					t.Errorf("no %s", k)
+				}
+			}
+			if overlay == "overlays/self-signed" && !kinds["Secret"] {
+				t.Error("self-signed overlay has no Secret")
+			}
+		})
+	}
+}
