@@ -325,6 +325,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("10 every deploy/ overlay passes a server-side dry-run", e.dryRunOverlays)
+
 	t.Run("8 certificate rotation without restart", func(t *testing.T) {
 		pid := e.webhook.PID()
 		// New CA and serving pair swapped in place, caBundle updated; waits
