@@ -65,6 +65,12 @@ lint: ## gofmt check and go vet
 golden: ## regenerate golden files (review the diff!)
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
+IMAGE ?= ghcr.io/tokenguard/tokenguard:$(VERSION)
+.PHONY: image
+image: ## build the container image with Docker (needs a Docker engine; these development machines have none)
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (none on this machine)"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
 .PHONY: clean
 clean: ## remove build output
 	rm -rf bin
