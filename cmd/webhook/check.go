@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
+	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/report"
@@ -19,7 +22,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("o", "text", "output format: text or json")
 	failOn := fs.String("fail-on", "too-old", "exit 1 when a workload's verdict is at or above this: too-old or unknown")
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; without it kube-proxy is unknown")
-	registry := fs.Bool("registry", false, "read image labels and SBOMs from registries (not available yet: only tags are used)")
+	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers)")
+	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for one image's registry lookup")
+	var insecure stringList
+	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,10 +47,6 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *registry {
-		fmt.Fprintln(stderr, "tokenguard check: --registry is not implemented yet; only image tags are used")
-		return exitUsage
-	}
 	var controlPlane *policy.KubeVersion
 	if *clusterVersion != "" {
 		v, err := policy.ParseKubeVersion(*clusterVersion)
@@ -59,7 +61,14 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tokenguard check: the embedded catalog is invalid: %v\n", err)
 		return exitUsage
 	}
-	eng := engine.New(catalog, sdkdetect.TagOnly{}, controlPlane)
+	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
+	if *useRegistry {
+		rc := config.Default().Registry
+		src := newRegistrySource(&rc, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
+		defer src.Close()
+		evidence = src
+	}
+	eng := engine.New(catalog, evidence, controlPlane)
 	rep := checkManifests(context.Background(), eng, workload.Read(paths, stdin))
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)

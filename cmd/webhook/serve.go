@@ -39,6 +39,7 @@ type serveFlags struct {
 	kubeconfig            string
 	shutdownGrace         time.Duration
 	logFormat, logLevel   string
+	insecureRegistries    stringList
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +52,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.reloadInterval, "tls-reload-interval", certs.DefaultReloadInterval, "how often the certificate files are checked for a new pair")
 	fs.StringVar(&f.sans, "tls-san", "localhost,127.0.0.1", "comma-separated DNS names and IPs of the self-signed certificate")
 	fs.StringVar(&f.configFile, "config", "", "TokenGuardConfiguration file (see docs/tokenguard-config.example.yaml); default: the embedded defaults")
+	fs.Var(&f.insecureRegistries, "insecure-registry", "registry host[:port] reached over plain HTTP or unverified TLS (repeatable; for test registries)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig to discover the control-plane version from (in-cluster config is used when running in a pod)")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for in-flight reviews")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
@@ -120,7 +122,15 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		}
 		controlPlane = &v
 	}
-	eng := engine.New(catalog, sdkdetect.TagOnly{}, controlPlane)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
+	if cfg.Registry.Enabled {
+		src := newRegistrySource(&cfg.Registry, f.insecureRegistries, 0, catalog, log, newRegistryMetrics(reg))
+		defer src.Close()
+		evidence = src
+	}
+	eng := engine.New(catalog, evidence, controlPlane)
 	if controlPlane == nil {
 		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
 	}
@@ -130,8 +140,6 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rec, err := kwhprometheus.NewRecorder(kwhprometheus.RecorderConfig{Registry: reg})
 	if err != nil {
 		return err
@@ -179,7 +187,8 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	ready.Store(true)
 	log.Info("tokenguard serving", "version", version, "listen", webhookLn.Addr().String(),
 		"metricsListen", metricsLn.Addr().String(), "catalog", catalog.Version(), "unknown", cfg.Unknown,
-		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", orDefault(f.configFile, "embedded defaults"))
+		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", orDefault(f.configFile, "embedded defaults"),
+		"registryEvidence", cfg.Registry.Enabled)
 
 	var serveErr error
 	select {

@@ -91,4 +91,8 @@ type RegistryConfig struct {
 	// InsecureRegistries are registries (host or host:port) reached over
 	// plain HTTP or TLS without verification.
 	InsecureRegistries []string `json:"insecureRegistries,omitempty"`
+	// Registries, when set, limits lookups to these registries (host or
+	// host:port); images elsewhere get tag evidence only and no request is
+	// ever sent there. Default: every registry.
+	Registries []string `json:"registries,omitempty"`
 }

@@ -259,9 +259,17 @@ func validateRegistry(r *RegistryConfig, p *field.Path) field.ErrorList {
 	} else if n := r.CacheBytes.Bytes; n <= 0 || n > MaxCacheBytes {
 		errs = append(errs, field.Invalid(bp, r.CacheBytes.String(), "must be between 1 and "+NewByteSize(MaxCacheBytes).String()+" bytes"))
 	}
+	errs = append(errs, validateHosts(r.InsecureRegistries, p.Child("insecureRegistries"))...)
+	errs = append(errs, validateHosts(r.Registries, p.Child("registries"))...)
+	return errs
+}
+
+// validateHosts checks a list of registry hosts: well-formed, no duplicates.
+func validateHosts(hosts []string, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
 	seen := map[string]int{}
-	for i, h := range r.InsecureRegistries {
-		ip := p.Child("insecureRegistries").Index(i)
+	for i, h := range hosts {
+		ip := p.Index(i)
 		if detail := checkRegistryHost(h); detail != "" {
 			errs = append(errs, field.Invalid(ip, h, detail))
 		}

@@ -14,6 +14,12 @@ type EvidenceSource interface {
 	Evidence(ctx context.Context, image string) *policy.Evidence
 }
 
+// Prefetcher is an EvidenceSource that can start several lookups at once,
+// so that a pod's images are looked up in parallel.
+type Prefetcher interface {
+	Prefetch(images ...string)
+}
+
 // Engine judges pod specs with one catalog and one evidence source. It is
 // safe for concurrent use.
 type Engine struct {
@@ -39,6 +45,13 @@ func (e *Engine) ControlPlane() *policy.KubeVersion { return e.controlPlane.Load
 
 // Judge returns the findings for a pod spec and its worst verdict.
 func (e *Engine) Judge(ctx context.Context, pod *policy.PodSpec) ([]policy.Finding, policy.Verdict) {
+	if p, ok := e.Evidence.(Prefetcher); ok && len(pod.Containers) > 1 {
+		images := make([]string, len(pod.Containers))
+		for i := range pod.Containers {
+			images[i] = pod.Containers[i].Image
+		}
+		p.Prefetch(images...)
+	}
 	var buf [8]*policy.Evidence
 	ev := buf[:0]
 	for i := range pod.Containers {

@@ -67,3 +67,9 @@ func pathHasSuffix(path, suffix string) bool {
 	n := len(path) - len(suffix)
 	return n == 0 || path[n-1] == '/'
 }
+
+// KeepPURL reports whether a package identity is catalogued: SBOM parsers
+// keep only those.
+func (c *Catalog) KeepPURL(typ, namespace, name string) bool {
+	return c.MatchPackage(&Package{Type: typ, Namespace: namespace, Name: name}) != nil
+}

@@ -1,0 +1,271 @@
+package registry
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimeout                = 2 * time.Second
+	DefaultBackgroundTimeout      = 30 * time.Second
+	DefaultCacheEntries           = 10000
+	DefaultCacheBytes             = 64 << 20
+	DefaultPerRegistryConcurrency = 8
+	DefaultTagTTL                 = time.Minute
+	DefaultNegativeTTL            = 30 * time.Second
+	DefaultNoSBOMTTL              = 10 * time.Minute
+	DefaultMaxManifestBytes       = 4 << 20
+	DefaultMaxSBOMBytes           = sdkdetect.DefaultSBOMMaxBytes
+)
+
+// Options configure a Source. The zero value of every field means its
+// default.
+type Options struct {
+	// Timeout is the budget: how long Evidence waits for a lookup before it
+	// answers with tag evidence only. A context deadline that comes sooner
+	// wins. Default: 2s.
+	Timeout time.Duration
+	// BackgroundTimeout bounds a whole lookup, which goes on filling the
+	// cache after Evidence has given up waiting. Default: 30s.
+	BackgroundTimeout time.Duration
+	// CacheEntries and CacheBytes bound the cache (tags, digests and
+	// failures together). Defaults: 10000 entries, 64 MiB.
+	CacheEntries int
+	CacheBytes   int64
+	// InsecureRegistries are hosts (host or host:port) reached over plain
+	// HTTP, or HTTPS without certificate verification.
+	InsecureRegistries []string
+	// Registries, when not empty, are the only hosts looked up: images
+	// elsewhere get tag evidence and no request. Default: every registry.
+	Registries []string
+	// Keychain finds credentials per registry. Default: authn.DefaultKeychain.
+	Keychain authn.Keychain
+	// Transport sends the HTTP requests. Default: a clone of
+	// remote.DefaultTransport (and one without TLS verification for
+	// InsecureRegistries).
+	Transport http.RoundTripper
+	// Keep selects the SBOM packages worth keeping (the catalogued ones).
+	// Default: every package with a purl.
+	Keep func(sdkdetect.PURL) bool
+	// PerRegistryConcurrency bounds the requests in flight to one host.
+	// Default: 8.
+	PerRegistryConcurrency int
+	// TagTTL is how long a tag's digest is trusted. Default: 1m.
+	TagTTL time.Duration
+	// NegativeTTL is how long a failed lookup is remembered. Default: 30s.
+	NegativeTTL time.Duration
+	// NoSBOMTTL is how long "this digest has no SBOM" is remembered, since
+	// SBOMs may be attached after the image was pushed. Results with an
+	// SBOM stay until evicted. Default: 10m.
+	NoSBOMTTL time.Duration
+	// MaxManifestBytes bounds manifests, referrers lists, image configs and
+	// token responses. Default: 4 MiB.
+	MaxManifestBytes int64
+	// MaxSBOMBytes bounds one SBOM or attestation blob; larger ones are
+	// skipped without download when their size is declared. Default: 64 MiB.
+	MaxSBOMBytes int64
+	// Logger receives one line per lookup. Default: slog.Default().
+	Logger *slog.Logger
+	// Metrics receives counts and durations. Default: NopMetrics.
+	Metrics Metrics
+	// now is the clock, for tests.
+	now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	setDefault(&o.Timeout, DefaultTimeout)
+	setDefault(&o.BackgroundTimeout, DefaultBackgroundTimeout)
+	setDefault(&o.CacheEntries, DefaultCacheEntries)
+	setDefault(&o.CacheBytes, DefaultCacheBytes)
+	setDefault(&o.PerRegistryConcurrency, DefaultPerRegistryConcurrency)
+	setDefault(&o.TagTTL, DefaultTagTTL)
+	setDefault(&o.NegativeTTL, DefaultNegativeTTL)
+	setDefault(&o.NoSBOMTTL, DefaultNoSBOMTTL)
+	setDefault(&o.MaxManifestBytes, DefaultMaxManifestBytes)
+	setDefault(&o.MaxSBOMBytes, DefaultMaxSBOMBytes)
+	if o.BackgroundTimeout < o.Timeout {
+		o.BackgroundTimeout = o.Timeout
+	}
+	if o.Keychain == nil {
+		o.Keychain = authn.DefaultKeychain
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NopMetrics{}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Source finds evidence for images in their registries: config labels and
+// the catalogued packages of every SBOM attached to them. It implements
+// engine.EvidenceSource and is safe for concurrent use.
+//
+// Evidence waits at most the budget; a lookup that takes longer goes on in
+// the background and fills the cache for the next call. Results are cached
+// by digest, tags by TagTTL, failures by NegativeTTL, and concurrent
+// lookups of one reference share one set of requests.
+type Source struct {
+	opts     Options
+	cache    *cache
+	flight   singleflight.Group
+	guard    *guard
+	insecure map[string]bool
+	// allowed holds Options.Registries; nil means every registry.
+	allowed map[string]bool
+	pullers pullers
+
+	// base is the parent of background lookups; Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a Source with opts, defaulted.
+func New(opts Options) *Source {
+	opts.setDefaults()
+	insecure := make(map[string]bool, len(opts.InsecureRegistries))
+	for _, h := range opts.InsecureRegistries {
+		insecure[strings.ToLower(h)] = true
+	}
+	secure, insecureRT := newBaseTransports(opts.Transport)
+	g := &guard{
+		secure: secure, insecure: insecureRT, insecureHosts: insecure,
+		perHost:   opts.PerRegistryConcurrency,
+		maxSmall:  opts.MaxManifestBytes,
+		maxBlob:   opts.MaxSBOMBytes,
+		onRequest: opts.Metrics.Request,
+		sems:      make(map[string]chan struct{}),
+	}
+	base, cancel := context.WithCancel(context.Background())
+	s := &Source{
+		opts:     opts,
+		cache:    newCache(opts.CacheEntries, opts.CacheBytes, opts.now),
+		guard:    g,
+		insecure: insecure,
+		base:     base,
+		cancel:   cancel,
+	}
+	if len(opts.Registries) > 0 {
+		s.allowed = make(map[string]bool, len(opts.Registries))
+		for _, h := range opts.Registries {
+			s.allowed[strings.ToLower(h)] = true
+		}
+	}
+	s.pullers.init(g, opts)
+	return s
+}
+
+// reasonNotListed is the Unavailable reason for an image whose registry is
+// not among Options.Registries.
+const reasonNotListed = "its registry is not among the registries tokenguard looks up (registry.registries in the configuration)"
+
+// Close stops background lookups and waits for them to end.
+func (s *Source) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Evidence returns what is known about image: the tag, and the labels and
+// SBOM packages found in its registry. It waits at most the budget (or the
+// context's deadline, if sooner); past it, or when the registry fails, it
+// returns tag evidence with Unavailable saying why. The returned Labels and
+// Packages are shared with the cache and must not be modified.
+func (s *Source) Evidence(ctx context.Context, image string) *policy.Evidence {
+	ev := sdkdetect.TagEvidence(image)
+	if ev.Unavailable != "" {
+		return ev
+	}
+	if s.allowed != nil && !s.allowed[strings.ToLower(ev.Ref.Registry)] {
+		ev.Unavailable = reasonNotListed
+		return ev
+	}
+	ref, err := s.parse(image, ev.Ref.Registry)
+	if err != nil {
+		ev.Unavailable = "the image reference is invalid: " + err.Error()
+		return ev
+	}
+	if rec, ok := s.cached(ref); ok {
+		s.opts.Metrics.CacheResult(true)
+		return rec.fill(ev)
+	}
+	s.opts.Metrics.CacheResult(false)
+	return s.wait(ctx, ref, ev)
+}
+
+// Prefetch starts lookups of images that are not cached, without waiting:
+// callers about to ask for several images let them run in parallel.
+func (s *Source) Prefetch(images ...string) {
+	for _, image := range images {
+		pr, err := sdkdetect.ParseImage(image)
+		if err != nil || s.allowed != nil && !s.allowed[strings.ToLower(pr.Registry)] {
+			continue
+		}
+		ref, err := s.parse(image, pr.Registry)
+		if err != nil {
+			continue
+		}
+		if _, ok := s.cached(ref); !ok {
+			s.start(ref)
+		}
+	}
+}
+
+// parse turns an image reference into ggcr's, marking insecure registries.
+func (s *Source) parse(image, registry string) (name.Reference, error) {
+	if s.insecure[strings.ToLower(registry)] {
+		return name.ParseReference(image, name.Insecure)
+	}
+	return name.ParseReference(image)
+}
+
+// cached returns the cached record for ref: a digest's result, a tag's
+// failure, or the result of the digest a cached tag points at.
+func (s *Source) cached(ref name.Reference) (*record, bool) {
+	rec, ok := s.cache.get(refKey(ref))
+	if !ok {
+		return nil, false
+	}
+	if _, isTag := ref.(name.Tag); isTag && rec.unavailable == "" {
+		return s.cache.get(digestKey(ref.Context(), rec.digest))
+	}
+	return rec, true
+}
+
+// refKey is the cache key of a reference: "t:repo:tag" or "d:repo@digest".
+func refKey(ref name.Reference) string {
+	if t, ok := ref.(name.Tag); ok {
+		return "t:" + t.Context().Name() + ":" + t.TagStr()
+	}
+	return digestKey(ref.Context(), ref.Identifier())
+}
+
+func digestKey(repo name.Repository, digest string) string {
+	return "d:" + repo.Name() + "@" + digest
+}

@@ -1,0 +1,303 @@
+package registry
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
+)
+
+// fixture pushes acme/api:1.4, a two-platform index with an SPDX referrer.
+func fixture(t testing.TB, r *testRegistry) (idx v1.Descriptor) {
+	t.Helper()
+	repo := r.repo(t, "acme/api")
+	r.quiet(func() {
+		amd64 := platformDesc(pushImage(t, repo, "", map[string]string{"org.opencontainers.image.version": "1.4.0"}), "linux/amd64")
+		arm64 := platformDesc(pushImage(t, repo, "", nil), "linux/arm64")
+		idx = pushIndex(t, repo, "1.4", amd64, arm64)
+		pushArtifact(t, repo, artifact{
+			artifactType: "application/spdx+json", subject: &idx,
+			layers: []layer{{mt: "application/spdx+json", data: spdxDoc(purlClientGo14)}},
+		})
+	})
+	return idx
+}
+
+// fakeClock is a settable clock for TTL tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestCacheHitNeedsNoRequests(t *testing.T) {
+	r := newTestRegistry(t, registry.WithReferrersSupport(true))
+	idx := fixture(t, r)
+	s := newSource(t, Options{Timeout: 10 * time.Second})
+	first := evidence(t, s, r.host+"/acme/api:1.4")
+	checkEvidence(t, first, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+	cold := r.requests.Load()
+	r.reset()
+
+	for _, image := range []string{r.host + "/acme/api:1.4", r.host + "/acme/api@" + idx.Digest.String(), r.host + "/acme/api:1.4@" + idx.Digest.String()} {
+		ev := evidence(t, s, image)
+		checkEvidence(t, ev, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+		if ev.Ref.Original != image {
+			t.Errorf("Ref.Original = %q, want %q", ev.Ref.Original, image)
+		}
+	}
+	if n := r.requests.Load(); n != 0 {
+		t.Errorf("warm lookups sent %d requests: %q", n, r.requestLog())
+	}
+	t.Logf("cold lookup: %d requests", cold)
+
+	// Another tag of the same digest costs one HEAD.
+	r.quiet(func() { pushIndexTag(t, r, idx, "latest") })
+	ev := evidence(t, s, r.host+"/acme/api:latest")
+	checkEvidence(t, ev, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+	if log := r.requestLog(); len(log) != 1 || !strings.HasPrefix(log[0], "HEAD ") {
+		t.Errorf("a new tag of a known digest: requests %q, want one HEAD", log)
+	}
+}
+
+// pushIndexTag tags the index idx of acme/api as tag.
+func pushIndexTag(t testing.TB, r *testRegistry, idx v1.Descriptor, tag string) {
+	t.Helper()
+	repo := r.repo(t, "acme/api")
+	d, err := remoteGet(repo.Digest(idx.Digest.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remotePut(repo.Tag(tag), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTagTTL(t *testing.T) {
+	r := newTestRegistry(t, registry.WithReferrersSupport(true))
+	fixture(t, r)
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	s := newSource(t, Options{Timeout: 10 * time.Second, TagTTL: time.Minute, now: clock.now})
+	evidence(t, s, r.host+"/acme/api:1.4")
+	r.reset()
+
+	clock.advance(59 * time.Second)
+	evidence(t, s, r.host+"/acme/api:1.4")
+	if n := r.requests.Load(); n != 0 {
+		t.Errorf("within TagTTL: %d requests", n)
+	}
+	clock.advance(2 * time.Second)
+	ev := evidence(t, s, r.host+"/acme/api:1.4")
+	checkEvidence(t, ev, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+	if log := r.requestLog(); len(log) != 1 || !strings.HasPrefix(log[0], "HEAD ") {
+		t.Errorf("after TagTTL: requests %q, want one HEAD", log)
+	}
+}
+
+func TestSingleflight(t *testing.T) {
+	r := newTestRegistry(t, registry.WithReferrersSupport(true))
+	fixture(t, r)
+	image := r.host + "/acme/api:1.4"
+
+	evidence(t, newSource(t, Options{Timeout: 10 * time.Second}), image)
+	cold := r.requests.Load()
+	r.reset()
+
+	s := newSource(t, Options{Timeout: 10 * time.Second})
+	const n = 32
+	var wg sync.WaitGroup
+	evs := make([]*policy.Evidence, n)
+	for i := range n {
+		wg.Go(func() { evs[i] = evidence(t, s, image) })
+	}
+	wg.Wait()
+	for _, ev := range evs {
+		checkEvidence(t, ev, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+	}
+	if got := r.requests.Load(); got != cold {
+		t.Errorf("%d concurrent lookups sent %d requests, one lookup sends %d: %q", n, got, cold, r.requestLog())
+	}
+}
+
+// slowHandler delays every request by d, except while pushing.
+func slowRegistry(t *testing.T, d time.Duration) *testRegistry {
+	var r *testRegistry
+	inner := registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLog))
+	r = serveCounting(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.counting.Load() {
+			select {
+			case <-time.After(d):
+			case <-req.Context().Done():
+				return
+			}
+		}
+		inner.ServeHTTP(w, req)
+	}))
+	return r
+}
+
+func TestSlowRegistryBudget(t *testing.T) {
+	r := slowRegistry(t, 300*time.Millisecond)
+	fixture(t, r)
+	var exceeded atomic.Int64
+	s := newSource(t, Options{Timeout: 200 * time.Millisecond, Metrics: budgetCounter{&exceeded}})
+	image := r.host + "/acme/api:1.4"
+
+	begin := time.Now()
+	ev := s.Evidence(context.Background(), image)
+	took := time.Since(begin)
+	if took > 200*time.Millisecond+300*time.Millisecond {
+		t.Errorf("Evidence took %v with a 200ms budget", took)
+	}
+	want := "registry " + r.host + " did not answer within 200ms"
+	if ev.Unavailable != want || ev.SBOM != "" || ev.Ref.Tag != "1.4" {
+		t.Errorf("evidence = %+v, want tag evidence with Unavailable %q", ev, want)
+	}
+	if exceeded.Load() != 1 {
+		t.Errorf("BudgetExceeded called %d times", exceeded.Load())
+	}
+
+	// The lookup went on in the background and fills the cache.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ev = s.Evidence(context.Background(), image)
+		if ev.Unavailable == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the background lookup did not fill the cache: %+v", ev)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkEvidence(t, ev, "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+}
+
+func TestContextDeadlineBeforeBudget(t *testing.T) {
+	r := slowRegistry(t, 2*time.Second)
+	fixture(t, r)
+	s := newSource(t, Options{Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	ev := s.Evidence(ctx, r.host+"/acme/api:1.4")
+	if took := time.Since(begin); took > 600*time.Millisecond {
+		t.Errorf("Evidence took %v with a 100ms deadline", took)
+	}
+	if !strings.HasPrefix(ev.Unavailable, "registry "+r.host+" did not answer within ") {
+		t.Errorf("Unavailable = %q", ev.Unavailable)
+	}
+}
+
+func TestCloseStopsBackgroundLookups(t *testing.T) {
+	r := slowRegistry(t, 5*time.Second)
+	fixture(t, r)
+	s := New(Options{Timeout: 50 * time.Millisecond, Logger: discardSlog, Keychain: anonymous{}})
+	s.Evidence(context.Background(), r.host+"/acme/api:1.4")
+	begin := time.Now()
+	s.Close()
+	if took := time.Since(begin); took > 2*time.Second {
+		t.Errorf("Close took %v", took)
+	}
+	ev := s.Evidence(context.Background(), r.host+"/acme/api:1.4")
+	if ev.Unavailable == "" {
+		t.Errorf("after Close: %+v", ev)
+	}
+}
+
+func TestPrefetch(t *testing.T) {
+	r := newTestRegistry(t, registry.WithReferrersSupport(true))
+	fixture(t, r)
+	s := newSource(t, Options{Timeout: 10 * time.Second})
+	image := r.host + "/acme/api:1.4"
+	s.Prefetch(image, "not a reference")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := s.cached(mustParse(t, s, image)); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Prefetch did not fill the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.reset()
+	checkEvidence(t, evidence(t, s, image), "sbom:spdx-referrer", "golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer")
+	if n := r.requests.Load(); n != 0 {
+		t.Errorf("after Prefetch: %d requests", n)
+	}
+}
+
+func TestInvalidReference(t *testing.T) {
+	s := newSource(t, Options{})
+	ev := s.Evidence(context.Background(), "UPPER/case:tag")
+	if !strings.HasPrefix(ev.Unavailable, "the image reference is invalid") {
+		t.Errorf("Unavailable = %q", ev.Unavailable)
+	}
+}
+
+func TestCacheBounds(t *testing.T) {
+	c := newCache(3, 1<<20, time.Now)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		c.add(k, &record{sbom: k})
+	}
+	if _, ok := c.get("a"); ok {
+		t.Error("a should have been evicted by entries")
+	}
+	if n, _ := c.stats(); n != 3 {
+		t.Errorf("entries = %d", n)
+	}
+	big := &record{packages: make([]policy.Package, 2000)}
+	c = newCache(100, 64<<10, time.Now)
+	c.add("x", &record{})
+	c.add("big", big) // above the byte bound by itself: not kept
+	if _, ok := c.get("big"); ok {
+		t.Error("a record above the byte bound was kept")
+	}
+	for i := range 100 {
+		c.add(strings.Repeat("k", i+1), &record{packages: make([]policy.Package, 20)})
+	}
+	if _, b := c.stats(); b > 64<<10 {
+		t.Errorf("bytes = %d above the bound", b)
+	}
+}
+
+// TestRegistriesAllowList: an image outside Options.Registries gets tag
+// evidence with the reason, and no request reaches any registry.
+func TestRegistriesAllowList(t *testing.T) {
+	reg := newTestRegistry(t)
+	repo := reg.repo(t, "acme/api")
+	pushImage(t, repo, "1.4", nil)
+	reg.reset()
+	s := newSource(t, Options{Registries: []string{"registry.example.com"}})
+	ev := s.Evidence(context.Background(), repo.Tag("1.4").String())
+	if ev.Unavailable != reasonNotListed || len(reg.requestLog()) != 0 {
+		t.Errorf("unavailable %q, requests %v", ev.Unavailable, reg.requestLog())
+	}
+	s.Prefetch(repo.Tag("1.4").String())
+	if len(reg.requestLog()) != 0 {
+		t.Errorf("Prefetch sent requests: %v", reg.requestLog())
+	}
+	allowed := newSource(t, Options{Registries: []string{repo.RegistryStr()}})
+	if ev := allowed.Evidence(context.Background(), repo.Tag("1.4").String()); ev.Unavailable != "" {
+		t.Errorf("listed registry: %q", ev.Unavailable)
+	}
+}
