@@ -36,6 +36,7 @@ const (
 
 // env is the running control plane and webhook shared by the scenarios.
 type env struct {
+	registry *Registry
 	cluster  *cluster.Cluster
 	client   *kubernetes.Clientset
 	warnings *warningRecorder
@@ -92,8 +93,13 @@ func setup(t *testing.T) *env {
 	}
 	// unknown: deny makes an application image without evidence a denial
 	// in enforce, so that "no token, not applicable" is a real difference.
+	// Registry evidence is on, limited to the test registry on 127.0.0.1.
+	e.registry = StartRegistry()
+	t.Cleanup(e.registry.Close)
 	config := filepath.Join(work, "tokenguard.yaml")
-	if err := os.WriteFile(config, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: deny\n"), 0o644); err != nil {
+	cfgText := fmt.Sprintf("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: deny\n"+
+		"registry:\n  enabled: true\n  registries: [%q]\n  insecureRegistries: [%q]\n", e.registry.Host, e.registry.Host)
+	if err := os.WriteFile(config, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if e.webhook, err = StartWebhook(ctx, c, bin, work, "--config", config); err != nil {
@@ -165,6 +171,18 @@ func containsAll(have []string, want string) bool {
 		}
 	}
 	return false
+}
+
+func grepLines(s string, prefixes ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(l, p) {
+				out = append(out, l)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func tail(s string, lines int) string {
@@ -326,6 +344,33 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("10 every deploy/ overlay passes a server-side dry-run", e.dryRunOverlays)
+
+	t.Run("11 an SBOM in the registry with an old client-go denies in enforce; the second look is cached", func(t *testing.T) {
+		image, err := e.registry.PushWithSBOM("acme/orders", "1.4.2", "pkg:golang/k8s.io/client-go@v0.14.2", "pkg:golang/golang.org/x/net@v0.1.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		current, err := e.registry.PushWithSBOM("acme/orders", "2.0.0", "pkg:golang/k8s.io/client-go@v0.29.3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := e.namespace(t, "e2e-enforce", "enforce")
+		want := `container "aws-node" uses k8s.io/client-go v0.14.2 (found in SPDX SBOM), minimum v0.15.7`
+		for i := 0; i < 2; i++ {
+			d := deployment(fmt.Sprintf("sbom-%d", i), image)
+			_, err := e.client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+			if !isForbiddenWith(err, want) {
+				t.Fatalf("attempt %d: want Forbidden with %q, got %v", i, want, err)
+			}
+		}
+		if _, err := e.client.AppsV1().Deployments(ns).Create(ctx, deployment("sbom-current", current), metav1.CreateOptions{}); err != nil {
+			t.Errorf("current client-go denied: %v", err)
+		}
+		m := e.webhook.Metrics()
+		if !strings.Contains(m, `tokenguard_registry_cache_total{result="hit"}`) || !strings.Contains(m, `tokenguard_admission_evidence_total{source="sbom:spdx-referrer"}`) {
+			t.Errorf("metrics show no cache hit or no SBOM evidence:\n%s", grepLines(m, "tokenguard_registry_cache_total", "tokenguard_admission_evidence_total"))
+		}
+	})
 
 	t.Run("8 certificate rotation without restart", func(t *testing.T) {
 		pid := e.webhook.PID()
