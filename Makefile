@@ -21,6 +21,7 @@ run: build ## check the example manifests offline with the embedded catalog (exi
 
 .PHONY: test
 test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end against a real kube-apiserver (-race)
+	./hack/test-deps.sh
 	@echo "== control-plane binaries for the end-to-end tests (a cold build takes several minutes)"
 	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
 	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m ./...
