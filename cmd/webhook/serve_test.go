@@ -5,75 +5,38 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/tokenguard/tokenguard/pkg/certs"
+	"github.com/tokenguard/tokenguard/test/e2e"
 )
 
-// buildBinary builds bin/tokenguard once per test run.
+// buildBinary builds the tokenguard binary once per test run.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "tokenguard-bin-")
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "tokenguard")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
+	return e2e.BuildTokenguard(dir)
 })
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type served struct {
-	cmd            *exec.Cmd
-	addr, metrics  string
-	stdout, stderr *syncBuffer
-	client         *http.Client
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	*e2e.Process
+	client *http.Client
 }
 
 // startServe runs the real binary with the given extra flags and waits for
-// /readyz; the process is killed when the test ends.
+// /readyz; the process is stopped when the test ends.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
 	if testing.Short() {
@@ -83,33 +46,15 @@ func startServe(t *testing.T, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &served{addr: freePort(t), metrics: freePort(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", s.addr, "--metrics-listen", s.metrics}, args...)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	if err := s.cmd.Start(); err != nil {
+	p, err := e2e.NewProcess(bin, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			_ = s.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + s.metrics + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready in time\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
 	}
-	return s
+	t.Cleanup(func() { _ = p.Stop() })
+	return &served{Process: p}
 }
 
 // trust returns a client trusting the PEM CA.
@@ -128,7 +73,7 @@ func (s *served) review(t *testing.T, mode, fixture string) (int, *admissionv1.A
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := s.client.Post("https://"+s.addr+"/validate/"+mode+"?timeout=10s", "application/json", bytes.NewReader(body))
+	resp, err := s.client.Post("https://"+s.Addr+"/validate/"+mode+"?timeout=10s", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +91,7 @@ func (s *served) review(t *testing.T, mode, fixture string) (int, *admissionv1.A
 func TestServeEmbeddedDefaults(t *testing.T) {
 	s := startServe(t)
 	// The self-signed CA is printed for the caBundle.
-	out := s.stdout.String()
+	out := s.Output()
 	i := strings.Index(out, "-----BEGIN CERTIFICATE-----")
 	j := strings.Index(out, "-----END CERTIFICATE-----")
 	if i < 0 || j < i {
@@ -173,18 +118,13 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 
 	// TLS 1.1 is refused.
 	old := &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11}
-	if conn, err := tls.Dial("tcp", s.addr, old); err == nil {
+	if conn, err := tls.Dial("tcp", s.Addr, old); err == nil {
 		conn.Close()
 		t.Error("a TLS 1.1 handshake succeeded")
 	}
 
 	// Metrics count the decisions, on the plain-HTTP port.
-	resp, err := http.Get("http://" + s.metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	metrics := []byte(s.MetricsText())
 	for _, want := range []string{
 		`tokenguard_admission_decisions_total{decision="denied",kind="Pod",mode="enforce",verdict="too-old"} 1`,
 		`tokenguard_admission_decisions_total{decision="warned",kind="Pod",mode="warn",verdict="too-old"} 1`,
@@ -198,21 +138,11 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 	}
 
 	// SIGTERM: a clean exit.
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := s.Stop(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, s.Output())
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, s.stderr)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit within 15 s of SIGTERM")
-	}
-	if !strings.Contains(s.stderr.String(), "admission review judged") {
-		t.Errorf("no structured log line:\n%s", s.stderr)
+	if !strings.Contains(s.Output(), "admission review judged") {
+		t.Errorf("no structured log line:\n%s", s.Output())
 	}
 }
 
@@ -253,7 +183,11 @@ func TestServeRefusesInvalidConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: maybe\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "serve", "--config", cfg, "--listen", freePort(t), "--metrics-listen", freePort(t)).CombinedOutput()
+	addr, err := e2e.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "serve", "--config", cfg, "--listen", addr, "--metrics-listen", addr).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
 		t.Fatalf("exit %v, want 2\n%s", err, out)
 	}

@@ -42,8 +42,8 @@ func BuildTokenguard(dir string) (string, error) {
 	return bin, nil
 }
 
-// freeAddr returns a free 127.0.0.1 port.
-func freeAddr() (string, error) {
+// FreeAddr returns a free 127.0.0.1 address.
+func FreeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -70,27 +70,70 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// webhookProcess is a running `tokenguard serve`.
-type webhookProcess struct {
-	bin           string
-	args          []string
-	addr, metrics string
+// Process is a `tokenguard serve` process: Bin run with --listen Addr,
+// --metrics-listen Metrics and Args.
+type Process struct {
+	Bin           string
+	Args          []string
+	Addr, Metrics string
 	cmd           *exec.Cmd
 	out           *syncBuffer
+	done          chan struct{} // closed when the process has exited
+	exitErr       error
+	restarted     bool
 }
 
-// start runs the binary and waits for /readyz on the metrics port.
-func (w *webhookProcess) start() error {
+// NewProcess picks free 127.0.0.1 addresses for a serve process.
+func NewProcess(bin string, args ...string) (*Process, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return &Process{Bin: bin, Args: args, Addr: addr, Metrics: metrics}, nil
+}
+
+// Start runs the binary and waits for /readyz on the metrics port. When a
+// port picked by NewProcess was taken in the meantime, it retries on new
+// ones (the first start only: a restart keeps its addresses).
+func (w *Process) Start() error {
+	for attempt := 0; ; attempt++ {
+		err := w.start()
+		if err == nil || attempt == 2 || !strings.Contains(w.Output(), "address already in use") || w.cmd != nil && w.restarted {
+			return err
+		}
+		if w.Addr, err = FreeAddr(); err != nil {
+			return err
+		}
+		if w.Metrics, err = FreeAddr(); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Process) start() error {
+	w.restarted = w.cmd != nil
 	w.out = &syncBuffer{}
-	w.cmd = exec.Command(w.bin, append([]string{"serve", "--listen", w.addr, "--metrics-listen", w.metrics}, w.args...)...)
+	w.done = make(chan struct{})
+	w.cmd = exec.Command(w.Bin, append([]string{"serve", "--listen", w.Addr, "--metrics-listen", w.Metrics}, w.Args...)...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := w.cmd.Start(); err != nil {
 		return err
 	}
+	cmd, done := w.cmd, w.done
+	go func() { w.exitErr = cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + w.metrics + "/readyz")
+		select {
+		case <-done:
+			return fmt.Errorf("tokenguard serve exited at start (%v):\n%s", w.exitErr, w.out)
+		default:
+		}
+		resp, err := http.Get("http://" + w.Metrics + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -99,30 +142,57 @@ func (w *webhookProcess) start() error {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	w.stop()
+	_ = w.Stop()
 	return fmt.Errorf("tokenguard serve not ready within 30 s:\n%s", w.out)
 }
 
-// stop ends the process with SIGTERM (a graceful drain), by PID.
-func (w *webhookProcess) stop() {
-	if w.cmd == nil || w.cmd.Process == nil || w.cmd.ProcessState != nil {
-		return
+// Stop ends the process with SIGTERM (a graceful drain), by PID, and
+// returns its exit error (nil for a clean exit).
+func (w *Process) Stop() error {
+	if w.cmd == nil || w.done == nil {
+		return nil
+	}
+	select {
+	case <-w.done:
+		return w.exitErr
+	default:
 	}
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = w.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-w.done:
+		return w.exitErr
 	case <-time.After(15 * time.Second):
 		_ = w.cmd.Process.Kill()
-		<-done
+		<-w.done
+		return fmt.Errorf("no exit within 15 s of SIGTERM")
+	}
+}
+
+// Output is what the process printed, stdout and stderr.
+func (w *Process) Output() string {
+	if w.out == nil {
+		return ""
+	}
+	return w.out.String()
+}
+
+// PID is the running process's id, 0 when stopped.
+func (w *Process) PID() int {
+	if w.cmd == nil || w.done == nil {
+		return 0
+	}
+	select {
+	case <-w.done:
+		return 0
+	default:
+		return w.cmd.Process.Pid
 	}
 }
 
 // Webhook is tokenguard serving behind a cluster's API server, registered
 // with the shipped ValidatingWebhookConfiguration.
 type Webhook struct {
-	proc    *webhookProcess
+	proc    *Process
 	client  kubernetes.Interface
 	CertDir string
 	BaseURL string
@@ -137,26 +207,22 @@ func StartWebhook(ctx context.Context, c *cluster.Cluster, bin, workDir string, 
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
+	certDir := filepath.Join(workDir, "webhook-certs")
+	proc, err := NewProcess(bin, append([]string{
+		"--tls-cert-file", filepath.Join(certDir, certs.CertFile),
+		"--tls-private-key-file", filepath.Join(certDir, certs.KeyFile),
+		"--tls-reload-interval", "200ms",
+		"--kubeconfig", c.Kubeconfig,
+	}, extraArgs...)...)
 	if err != nil {
 		return nil, err
 	}
-	metrics, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	w := &Webhook{client: client, CertDir: filepath.Join(workDir, "webhook-certs"), BaseURL: "https://" + addr}
+	w := &Webhook{client: client, proc: proc, CertDir: certDir, BaseURL: "https://" + proc.Addr}
 	ca, err := w.writeCerts()
 	if err != nil {
 		return nil, err
 	}
-	w.proc = &webhookProcess{bin: bin, addr: addr, metrics: metrics, args: append([]string{
-		"--tls-cert-file", filepath.Join(w.CertDir, certs.CertFile),
-		"--tls-private-key-file", filepath.Join(w.CertDir, certs.KeyFile),
-		"--tls-reload-interval", "200ms",
-		"--kubeconfig", c.Kubeconfig,
-	}, extraArgs...)}
-	if err := w.proc.start(); err != nil {
+	if err := w.proc.Start(); err != nil {
 		return nil, err
 	}
 	if err := w.register(ctx, ca); err != nil {
@@ -221,31 +287,29 @@ func (w *Webhook) register(ctx context.Context, caBundle []byte) error {
 		return last != nil && apierrors.IsForbidden(last) && strings.Contains(last.Error(), `violates tokenguard "token-refresh"`), nil
 	})
 	if err != nil {
-		return fmt.Errorf("the API server did not start calling tokenguard: last answer: %v\ntokenguard output:\n%s", last, w.proc.out)
+		return fmt.Errorf("the API server did not start calling tokenguard: last answer: %v\ntokenguard output:\n%s", last, w.proc.Output())
 	}
 	return nil
 }
 
 // Stop ends the process gracefully (SIGTERM), by PID.
-func (w *Webhook) Stop() { w.proc.stop() }
+func (w *Webhook) Stop() { _ = w.proc.Stop() }
 
 // Start starts the process again, on the same address and certificates.
-func (w *Webhook) Start() error { return w.proc.start() }
+func (w *Webhook) Start() error { return w.proc.Start() }
 
 // PID is the running process's id, 0 when stopped.
-func (w *Webhook) PID() int {
-	if w.proc.cmd == nil || w.proc.cmd.Process == nil || w.proc.cmd.ProcessState != nil {
-		return 0
-	}
-	return w.proc.cmd.Process.Pid
-}
+func (w *Webhook) PID() int { return w.proc.PID() }
 
 // Output is what the process printed (its JSON log lines).
-func (w *Webhook) Output() string { return w.proc.out.String() }
+func (w *Webhook) Output() string { return w.proc.Output() }
 
 // Metrics fetches the Prometheus text of /metrics.
-func (w *Webhook) Metrics() string {
-	resp, err := http.Get("http://" + w.proc.metrics + "/metrics")
+func (w *Webhook) Metrics() string { return w.proc.MetricsText() }
+
+// MetricsText fetches the Prometheus text of /metrics.
+func (w *Process) MetricsText() string {
+	resp, err := http.Get("http://" + w.Metrics + "/metrics")
 	if err != nil {
 		return ""
 	}
