@@ -1,16 +1,77 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/pullsecrets"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
 )
+
+// pullSecretsSyncTimeout bounds how long start-up waits for the pull
+// secret informers: past it tokenguard serves anyway, and lookups use the
+// default keychain until the caches fill.
+const pullSecretsSyncTimeout = 15 * time.Second
+
+// evidenceContextFunc is admission.Reviewer.EvidenceContext.
+type evidenceContextFunc = func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context
+
+// startPullSecrets starts the informers of service accounts and pull
+// secrets (registry.pullSecrets) and returns the hook that gives each
+// review's lookups its pod's credentials, and the function that stops the
+// informers. Without a kubeconfig or in-cluster config it logs why and
+// returns nil hook (lookups use the default keychain).
+func startPullSecrets(ctx context.Context, kubeconfig string, log *slog.Logger) (evidenceContextFunc, func()) {
+	cfg, err := restConfig(kubeconfig)
+	if err == nil && cfg == nil {
+		err = errNoCluster
+	}
+	var client kubernetes.Interface
+	if err == nil {
+		client, err = kubernetes.NewForConfig(cfg)
+	}
+	if err != nil {
+		log.Warn("registry.pullSecrets is on but the cluster cannot be reached; lookups use the webhook's own credentials only", "error", err.Error())
+		return nil, func() {}
+	}
+	return pullSecretsHook(ctx, client, pullSecretsSyncTimeout, log)
+}
+
+type noClusterError struct{}
+
+func (noClusterError) Error() string {
+	return "no --kubeconfig and not running in a pod (no in-cluster config)"
+}
+
+var errNoCluster error = noClusterError{}
+
+// pullSecretsHook starts PullSecrets on client and waits at most
+// syncTimeout for the caches.
+func pullSecretsHook(ctx context.Context, client kubernetes.Interface, syncTimeout time.Duration, log *slog.Logger) (evidenceContextFunc, func()) {
+	ps := pullsecrets.New(client, 0)
+	ctx, cancel := context.WithCancel(ctx)
+	ps.Start(ctx)
+	syncCtx, syncCancel := context.WithTimeout(ctx, syncTimeout)
+	synced := ps.WaitForSync(syncCtx)
+	syncCancel()
+	if synced {
+		log.Info("reading image pull secrets for registry lookups")
+	} else {
+		log.Warn("the pull secret and service account caches did not sync in time; lookups use the webhook's own credentials until they do (RBAC: deploy/components/registry-credentials)", "waited", syncTimeout.String())
+	}
+	hook := func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context {
+		key, kc := ps.Keychain(namespace, pod.ServiceAccountName, pod.ImagePullSecrets)
+		return registry.WithKeychain(ctx, key, kc)
+	}
+	return hook, func() { cancel(); ps.Shutdown() }
+}
 
 // newRegistrySource builds the registry evidence source from the
 // configuration, keeping only catalogued SBOM packages.

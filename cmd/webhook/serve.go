@@ -125,10 +125,16 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
+	var evidenceContext evidenceContextFunc
 	if cfg.Registry.Enabled {
 		src := newRegistrySource(&cfg.Registry, f.insecureRegistries, 0, catalog, log, newRegistryMetrics(reg))
 		defer src.Close()
 		evidence = src
+		if cfg.Registry.PullSecrets {
+			var stop func()
+			evidenceContext, stop = startPullSecrets(ctx, f.kubeconfig, log)
+			defer stop()
+		}
 	}
 	eng := engine.New(catalog, evidence, controlPlane)
 	if controlPlane == nil {
@@ -150,6 +156,8 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		Exempter: exempter,
 		Metrics:  admission.NewMetrics(reg),
 		Log:      log,
+
+		EvidenceContext: evidenceContext,
 	}
 	var ready atomic.Bool
 	health := healthMux(&ready)
@@ -188,7 +196,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	log.Info("tokenguard serving", "version", version, "listen", webhookLn.Addr().String(),
 		"metricsListen", metricsLn.Addr().String(), "catalog", catalog.Version(), "unknown", cfg.Unknown,
 		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", orDefault(f.configFile, "embedded defaults"),
-		"registryEvidence", cfg.Registry.Enabled)
+		"registryEvidence", cfg.Registry.Enabled, "pullSecrets", evidenceContext != nil)
 
 	var serveErr error
 	select {

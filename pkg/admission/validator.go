@@ -29,6 +29,11 @@ type Reviewer struct {
 	Exempter Exempter
 	Metrics  *Metrics
 	Log      *slog.Logger
+	// EvidenceContext, when set, derives the context of one workload's
+	// evidence lookups from the review's, for instance to carry the
+	// registry credentials of its namespace, service account and image
+	// pull secrets. It must not block.
+	EvidenceContext func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context
 }
 
 // Webhook returns the kubewebhook validating webhook of one mode. It is
@@ -80,7 +85,11 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	if name == "" {
 		name = w.Name
 	}
-	findings, _ := r.Engine.Judge(ctx, &w.Pod)
+	judgeCtx := ctx
+	if r.EvidenceContext != nil {
+		judgeCtx = r.EvidenceContext(ctx, namespace, &w.Pod)
+	}
+	findings, _ := r.Engine.Judge(judgeCtx, &w.Pod)
 	exempt := r.exempt(mode, namespace, &w.Pod, findings)
 	d := Decide(mode, r.Unknown, findings)
 	r.Metrics.judged(mode, w.Kind, &d, findings)

@@ -95,4 +95,13 @@ type RegistryConfig struct {
 	// host:port); images elsewhere get tag evidence only and no request is
 	// ever sent there. Default: every registry.
 	Registries []string `json:"registries,omitempty"`
+	// PullSecrets makes lookups use the pod's image pull secrets and its
+	// service account's, read through informer caches of the cluster's
+	// service accounts and pull secrets (kubernetes.io/dockerconfigjson,
+	// kubernetes.io/dockercfg). It needs get, list and watch on secrets
+	// and serviceaccounts (deploy/components/registry-credentials) and a
+	// kubeconfig or in-cluster config; ignored while Enabled is false.
+	// Default: false (only the webhook's own Docker config and credential
+	// helpers).
+	PullSecrets bool `json:"pullSecrets"`
 }

@@ -17,7 +17,7 @@ type EvidenceSource interface {
 // Prefetcher is an EvidenceSource that can start several lookups at once,
 // so that a pod's images are looked up in parallel.
 type Prefetcher interface {
-	Prefetch(images ...string)
+	Prefetch(ctx context.Context, images ...string)
 }
 
 // Engine judges pod specs with one catalog and one evidence source. It is
@@ -50,7 +50,7 @@ func (e *Engine) Judge(ctx context.Context, pod *policy.PodSpec) ([]policy.Findi
 		for i := range pod.Containers {
 			images[i] = pod.Containers[i].Image
 		}
-		p.Prefetch(images...)
+		p.Prefetch(ctx, images...)
 	}
 	var buf [8]*policy.Evidence
 	ev := buf[:0]

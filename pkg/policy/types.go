@@ -49,8 +49,11 @@ type PodSpec struct {
 	// default (mount).
 	AutomountServiceAccountToken *bool
 	ServiceAccountName           string
-	Containers                   []Container
-	Volumes                      []Volume
+	// ImagePullSecrets are the names of the pod's image pull secrets, for
+	// registry credentials; nil when there are none.
+	ImagePullSecrets []string
+	Containers       []Container
+	Volumes          []Volume
 }
 
 // ContainerKind tells regular, init and ephemeral containers apart.

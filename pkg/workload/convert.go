@@ -14,6 +14,8 @@ import (
 // serviceAccountToken sources and secret volumes; a projected volume with
 // several serviceAccountToken sources yields one policy.Volume per source,
 // all with the volume's name, so that every token it projects is seen.
+// ImagePullSecrets keeps the pull secrets' names (for registry
+// credentials).
 //
 // The result does not alias the input: pointers are copied. It makes a
 // fixed, small number of allocations whatever the pod's size, because it
@@ -23,6 +25,12 @@ func PodSpecFromCore(spec *corev1.PodSpec) policy.PodSpec {
 		return policy.PodSpec{}
 	}
 	out := policy.PodSpec{ServiceAccountName: spec.ServiceAccountName}
+	if len(spec.ImagePullSecrets) > 0 {
+		out.ImagePullSecrets = make([]string, len(spec.ImagePullSecrets))
+		for i := range spec.ImagePullSecrets {
+			out.ImagePullSecrets[i] = spec.ImagePullSecrets[i].Name
+		}
+	}
 	if spec.AutomountServiceAccountToken != nil {
 		v := *spec.AutomountServiceAccountToken
 		out.AutomountServiceAccountToken = &v

@@ -36,12 +36,15 @@ type jsonTemplate struct {
 }
 
 type jsonPodSpec struct {
-	AutomountServiceAccountToken *bool           `json:"automountServiceAccountToken"`
-	ServiceAccountName           string          `json:"serviceAccountName"`
-	InitContainers               []jsonContainer `json:"initContainers"`
-	Containers                   []jsonContainer `json:"containers"`
-	EphemeralContainers          []jsonContainer `json:"ephemeralContainers"`
-	Volumes                      []jsonVolume    `json:"volumes"`
+	AutomountServiceAccountToken *bool  `json:"automountServiceAccountToken"`
+	ServiceAccountName           string `json:"serviceAccountName"`
+	ImagePullSecrets             []struct {
+		Name string `json:"name"`
+	} `json:"imagePullSecrets"`
+	InitContainers      []jsonContainer `json:"initContainers"`
+	Containers          []jsonContainer `json:"containers"`
+	EphemeralContainers []jsonContainer `json:"ephemeralContainers"`
+	Volumes             []jsonVolume    `json:"volumes"`
 }
 
 type jsonContainer struct {
@@ -116,6 +119,12 @@ func isWorkloadKind(group, kind string) bool {
 // init, regular, ephemeral order; one volume per projected token source.
 func (s *jsonPodSpec) podSpec() policy.PodSpec {
 	out := policy.PodSpec{AutomountServiceAccountToken: s.AutomountServiceAccountToken, ServiceAccountName: s.ServiceAccountName}
+	if len(s.ImagePullSecrets) > 0 {
+		out.ImagePullSecrets = make([]string, len(s.ImagePullSecrets))
+		for i := range s.ImagePullSecrets {
+			out.ImagePullSecrets[i] = s.ImagePullSecrets[i].Name
+		}
+	}
 	n := len(s.InitContainers) + len(s.Containers) + len(s.EphemeralContainers)
 	if n > 0 {
 		out.Containers = make([]policy.Container, 0, n)

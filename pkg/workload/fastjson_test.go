@@ -42,6 +42,7 @@ func TestFromJSONAgreesWithFromObject(t *testing.T) {
 	if len(objects) < 20 {
 		t.Fatalf("only %d objects", len(objects))
 	}
+	objects = append(objects, []byte(podWithPullSecrets), []byte(deploymentWithPullSecrets))
 	compared := 0
 	for i, raw := range objects {
 		obj, gvk, err := decoder.Decode(raw, nil, nil)
@@ -82,6 +83,33 @@ func TestFromJSONErrors(t *testing.T) {
 		_, ok, err := FromJSON(tt.group, tt.kind, []byte(tt.raw))
 		if ok != tt.ok || (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%s %s: ok %v err %v", tt.kind, tt.raw, ok, err)
+		}
+	}
+}
+
+const podWithPullSecrets = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"team"},
+ "spec":{"serviceAccountName":"builder","imagePullSecrets":[{"name":"regcred"},{"name":"ecr"}],
+  "containers":[{"name":"app","image":"registry.example.com/team/app:1.0"}]}}`
+
+const deploymentWithPullSecrets = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
+ "spec":{"selector":{},"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}],
+  "containers":[{"name":"app","image":"registry.example.com/team/app:1.0"}]}}}}`
+
+func TestFromJSONImagePullSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		group, kind, raw string
+		want             []string
+	}{
+		{"", "Pod", podWithPullSecrets, []string{"regcred", "ecr"}},
+		{"apps", "Deployment", deploymentWithPullSecrets, []string{"regcred"}},
+		{"", "Pod", `{"spec":{"containers":[{"name":"a","image":"x"}]}}`, nil},
+	} {
+		w, ok, err := FromJSON(tt.group, tt.kind, []byte(tt.raw))
+		if err != nil || !ok {
+			t.Fatalf("%s: ok %v err %v", tt.kind, ok, err)
+		}
+		if !reflect.DeepEqual(w.Pod.ImagePullSecrets, tt.want) {
+			t.Errorf("%s: ImagePullSecrets = %q, want %q", tt.kind, w.Pod.ImagePullSecrets, tt.want)
 		}
 	}
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
-// start begins the lookup of ref unless one is under way, and returns the
+// start begins the lookup of ref with credentials c unless one is under way, and returns the
 // channel its result will be sent on. The lookup runs detached from any
 // caller, bounded by BackgroundTimeout and by Close.
-func (s *Source) start(ref name.Reference) <-chan singleflight.Result {
-	key := refKey(ref)
+func (s *Source) start(ref name.Reference, c creds) <-chan singleflight.Result {
+	key := c.scoped(refKey(ref))
 	return s.flight.DoChan(key, func() (any, error) {
 		if !s.track() {
 			return s.failed(ref, context.Canceled), nil
@@ -23,16 +23,16 @@ func (s *Source) start(ref name.Reference) <-chan singleflight.Result {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(s.base, s.opts.BackgroundTimeout)
 		defer cancel()
-		return s.lookup(ctx, ref), nil
+		return s.lookup(ctx, ref, c), nil
 	})
 }
 
 // wait starts (or joins) the lookup of ref and waits for it at most the
 // budget or until ctx ends. On time it fills ev with the result; otherwise
 // ev stays tag evidence, with Unavailable saying the registry was too slow.
-func (s *Source) wait(ctx context.Context, ref name.Reference, ev *policy.Evidence) *policy.Evidence {
+func (s *Source) wait(ctx context.Context, ref name.Reference, c creds, ev *policy.Evidence) *policy.Evidence {
 	begin := time.Now()
-	ch := s.start(ref)
+	ch := s.start(ref, c)
 	timer := time.NewTimer(s.opts.Timeout)
 	defer timer.Stop()
 	select {

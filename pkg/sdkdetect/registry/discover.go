@@ -19,25 +19,25 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// lookup finds the evidence of ref in its registry and caches it. It never
-// fails: failures are records with a reason.
-func (s *Source) lookup(ctx context.Context, ref name.Reference) *record {
+// lookup finds the evidence of ref in its registry with credentials c and
+// caches it. It never fails: failures are records with a reason.
+func (s *Source) lookup(ctx context.Context, ref name.Reference, c creds) *record {
 	begin := time.Now()
 	host := ref.Context().RegistryStr()
-	rec := s.lookupRef(ctx, ref)
+	rec := s.lookupRef(ctx, ref, c)
 	d := time.Since(begin)
 	s.opts.Metrics.LookupDone(host, rec.reason, d)
 	if rec.unavailable != "" {
-		s.opts.Logger.Warn("registry lookup failed", "image", displayRef(ref), "reason", rec.reason, "error", rec.unavailable, "duration", d)
+		s.opts.Logger.Warn("registry lookup failed", "image", displayRef(ref), "reason", rec.reason, "error", rec.unavailable, "duration", d, "pullSecrets", c.key != "")
 	} else {
 		s.opts.Logger.Debug("registry lookup", "image", displayRef(ref), "sbom", rec.sbom, "packages", len(rec.packages), "labels", len(rec.labels), "duration", d)
 	}
 	return rec
 }
 
-func (s *Source) lookupRef(ctx context.Context, ref name.Reference) *record {
+func (s *Source) lookupRef(ctx context.Context, ref name.Reference, c creds) *record {
 	host := ref.Context().RegistryStr()
-	p, err := s.pullers.get(host)
+	p, err := s.pullers.get(host, c)
 	if err != nil {
 		return s.failed(ref, err)
 	}
@@ -51,30 +51,30 @@ func (s *Source) lookupRef(ctx context.Context, ref name.Reference) *record {
 			digest, pre, err = resolveTag(ctx, p, tag)
 			if err != nil {
 				if isAuthError(err) {
-					s.pullers.drop(host, p)
+					s.pullers.drop(host, c, p)
 				}
 				rec := s.failed(ref, err)
-				s.cache.add(key, rec)
+				s.put(key, c, rec)
 				return rec
 			}
-			s.cache.add(key, &record{digest: digest, ttl: s.opts.TagTTL})
+			s.put(key, c, &record{digest: digest, ttl: s.opts.TagTTL})
 		}
 	}
 	dkey := digestKey(ref.Context(), digest)
-	if rec, ok := s.cache.get(dkey); ok {
+	if rec, ok := s.get(dkey, c); ok {
 		return rec
 	}
 	// Tags pointing at one digest share its inspection. The key differs
 	// from the digest reference's own flight key, which may be the caller.
-	v, _, _ := s.flight.Do("inspect "+dkey, func() (any, error) {
-		if rec, ok := s.cache.get(dkey); ok {
+	v, _, _ := s.flight.Do(c.scoped("inspect "+dkey), func() (any, error) {
+		if rec, ok := s.get(dkey, c); ok {
 			return rec, nil
 		}
 		rec := s.inspect(ctx, p, ref, digest, pre)
 		if rec.reason == ReasonAuth || rec.reason == ReasonDenied {
-			s.pullers.drop(host, p)
+			s.pullers.drop(host, c, p)
 		}
-		s.cache.add(dkey, rec)
+		s.put(dkey, c, rec)
 		return rec, nil
 	})
 	return v.(*record)

@@ -211,17 +211,20 @@ func (s *Source) Evidence(ctx context.Context, image string) *policy.Evidence {
 		ev.Unavailable = "the image reference is invalid: " + err.Error()
 		return ev
 	}
-	if rec, ok := s.cached(ref); ok {
+	c := credsFrom(ctx)
+	if rec, ok := s.cached(ref, c); ok {
 		s.opts.Metrics.CacheResult(true)
 		return rec.fill(ev)
 	}
 	s.opts.Metrics.CacheResult(false)
-	return s.wait(ctx, ref, ev)
+	return s.wait(ctx, ref, c, ev)
 }
 
 // Prefetch starts lookups of images that are not cached, without waiting:
-// callers about to ask for several images let them run in parallel.
-func (s *Source) Prefetch(images ...string) {
+// callers about to ask for several images let them run in parallel. ctx
+// only carries credentials (WithKeychain): the lookups outlive it.
+func (s *Source) Prefetch(ctx context.Context, images ...string) {
+	c := credsFrom(ctx)
 	for _, image := range images {
 		pr, err := sdkdetect.ParseImage(image)
 		if err != nil || s.allowed != nil && !s.allowed[strings.ToLower(pr.Registry)] {
@@ -231,8 +234,8 @@ func (s *Source) Prefetch(images ...string) {
 		if err != nil {
 			continue
 		}
-		if _, ok := s.cached(ref); !ok {
-			s.start(ref)
+		if _, ok := s.cached(ref, c); !ok {
+			s.start(ref, c)
 		}
 	}
 }
@@ -245,17 +248,39 @@ func (s *Source) parse(image, registry string) (name.Reference, error) {
 	return name.ParseReference(image)
 }
 
-// cached returns the cached record for ref: a digest's result, a tag's
-// failure, or the result of the digest a cached tag points at.
-func (s *Source) cached(ref name.Reference) (*record, bool) {
-	rec, ok := s.cache.get(refKey(ref))
+// cached returns the cached record for ref as seen with credentials c: a
+// digest's result, a tag's failure, or the result of the digest a cached
+// tag points at.
+func (s *Source) cached(ref name.Reference, c creds) (*record, bool) {
+	rec, ok := s.get(refKey(ref), c)
 	if !ok {
 		return nil, false
 	}
 	if _, isTag := ref.(name.Tag); isTag && rec.unavailable == "" {
-		return s.cache.get(digestKey(ref.Context(), rec.digest))
+		return s.get(digestKey(ref.Context(), rec.digest), c)
 	}
 	return rec, true
+}
+
+// get returns the record at key as seen with credentials c: successes are
+// shared by everyone, failures only by lookups with the same credentials.
+func (s *Source) get(key string, c creds) (*record, bool) {
+	rec, ok := s.cache.get(key)
+	if ok && (rec.unavailable == "" || c.key == "") {
+		return rec, true
+	}
+	if c.key == "" {
+		return nil, false
+	}
+	return s.cache.get(c.scoped(key))
+}
+
+// put caches rec at key, failures under c's own key.
+func (s *Source) put(key string, c creds, rec *record) {
+	if rec.unavailable != "" {
+		key = c.scoped(key)
+	}
+	s.cache.add(key, rec)
 }
 
 // refKey is the cache key of a reference: "t:repo:tag" or "d:repo@digest".

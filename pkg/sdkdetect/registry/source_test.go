@@ -228,10 +228,10 @@ func TestPrefetch(t *testing.T) {
 	fixture(t, r)
 	s := newSource(t, Options{Timeout: 10 * time.Second})
 	image := r.host + "/acme/api:1.4"
-	s.Prefetch(image, "not a reference")
+	s.Prefetch(context.Background(), image, "not a reference")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, ok := s.cached(mustParse(t, s, image)); ok {
+		if _, ok := s.cached(mustParse(t, s, image), creds{}); ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -292,7 +292,7 @@ func TestRegistriesAllowList(t *testing.T) {
 	if ev.Unavailable != reasonNotListed || len(reg.requestLog()) != 0 {
 		t.Errorf("unavailable %q, requests %v", ev.Unavailable, reg.requestLog())
 	}
-	s.Prefetch(repo.Tag("1.4").String())
+	s.Prefetch(context.Background(), repo.Tag("1.4").String())
 	if len(reg.requestLog()) != 0 {
 		t.Errorf("Prefetch sent requests: %v", reg.requestLog())
 	}

@@ -1,0 +1,130 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// basicKeychain hands user:pass to host and nothing to other registries.
+type basicKeychain struct{ host, user, pass string }
+
+func (k basicKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if r.RegistryStr() != k.host {
+		return authn.Anonymous, nil
+	}
+	return &authn.Basic{Username: k.user, Password: k.pass}, nil
+}
+
+// newBasicAuthRegistry is an in-memory registry that demands user:pass
+// once locked (pushing the fixture happens before).
+func newBasicAuthRegistry(t *testing.T, user, pass string) (*testRegistry, *atomic.Bool) {
+	var locked atomic.Bool
+	inner := registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0)))
+	r := serveCounting(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, p, ok := req.BasicAuth(); locked.Load() && (!ok || u != user || p != pass) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		inner.ServeHTTP(w, req)
+	}))
+	return r, &locked
+}
+
+func TestWithKeychain(t *testing.T) {
+	r, locked := newBasicAuthRegistry(t, "alice", "s3cret")
+	idx := fixture(t, r)
+	locked.Store(true)
+	s := newSource(t, Options{Timeout: 10 * time.Second})
+	image := r.host + "/acme/api:1.4"
+	lookup := func(ctx context.Context) string {
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		ev := s.Evidence(ctx, image)
+		if ev.Unavailable != "" {
+			return ev.Unavailable
+		}
+		return ev.SBOM + " " + strings.Join(pkgs(ev.Packages), " ")
+	}
+	const found = "sbom:spdx-referrer golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer"
+
+	// Without credentials: a 401.
+	if got := lookup(context.Background()); !strings.Contains(got, "401") {
+		t.Fatalf("without credentials: %q, want a 401", got)
+	}
+	// Wrong credentials: a 401 too, not the cached one.
+	r.reset()
+	bad := WithKeychain(context.Background(), "team/wrong@1", basicKeychain{r.host, "alice", "wrong"})
+	if got := lookup(bad); !strings.Contains(got, "401") {
+		t.Fatalf("with wrong credentials: %q, want a 401", got)
+	}
+	if r.requests.Load() == 0 {
+		t.Error("the lookup with credentials was answered by the failure cached without them")
+	}
+	// The pull secret's credentials: the SBOM.
+	good := WithKeychain(context.Background(), "team/regcred@1", basicKeychain{r.host, "alice", "s3cret"})
+	if got := lookup(good); got != found {
+		t.Fatalf("with credentials: %q, want %q", got, found)
+	}
+	// Evidence is not secret: once found it answers everyone, from the
+	// cache.
+	r.reset()
+	for _, ctx := range []context.Context{context.Background(), bad, good} {
+		if got := lookup(ctx); got != found {
+			t.Errorf("cached: %q, want %q", got, found)
+		}
+	}
+	if n := r.requests.Load(); n != 0 {
+		t.Errorf("cached lookups sent %d requests: %q", n, r.requestLog())
+	}
+	// Prefetch carries the credentials too.
+	locked.Store(false)
+	r.quiet(func() { pushIndexTag(t, r, idx, "latest") })
+	locked.Store(true)
+	s.Prefetch(good, r.host+"/acme/api:latest")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if rec, ok := s.cached(mustParse(t, s, r.host+"/acme/api:latest"), credsFrom(good)); ok && rec.unavailable == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Prefetch with credentials did not fill the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestWithKeychainEmpty(t *testing.T) {
+	ctx := context.Background()
+	if WithKeychain(ctx, "", basicKeychain{}) != ctx || WithKeychain(ctx, "k", nil) != ctx {
+		t.Error("WithKeychain without key or keychain changed the context")
+	}
+}
+
+func TestCredentialPullersBounded(t *testing.T) {
+	s := newSource(t, Options{})
+	for i := range maxCredPullers + 50 {
+		c := creds{key: fmt.Sprint("ns/secret@", i), kc: anonymous{}}
+		if _, err := s.pullers.get("registry.example.com", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.pullers.get("registry.example.com", creds{}); err != nil {
+		t.Fatal(err)
+	}
+	s.pullers.mu.Lock()
+	defer s.pullers.mu.Unlock()
+	if s.pullers.nCreds != maxCredPullers || len(s.pullers.m) != maxCredPullers+1 {
+		t.Errorf("%d credential pullers, %d in all; want %d and %d", s.pullers.nCreds, len(s.pullers.m), maxCredPullers, maxCredPullers+1)
+	}
+}
