@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -47,5 +48,55 @@ func TestCheckRegistry(t *testing.T) {
 	_, out, _ = runCLI(t, manifest, "check", "-o", "json", "-")
 	if !strings.Contains(out, `"verdict": "unknown"`) || strings.Contains(out, "sbom:") {
 		t.Errorf("tag-only check read the registry:\n%s", out)
+	}
+}
+
+// TestCheckRegistryEverySDK: every SDK of the catalog, found through an SBOM
+// in a real registry, at a too-old and (where one exists) an ok version.
+func TestCheckRegistryEverySDK(t *testing.T) {
+	reg := e2e.StartRegistry()
+	defer reg.Close()
+	cases := []struct {
+		component, purl, verdict string
+	}{
+		{"k8s.io/client-go", "pkg:golang/k8s.io/client-go@v0.14.2", "too-old"},
+		{"k8s.io/client-go", "pkg:golang/k8s.io/client-go@v0.29.3", "ok"},
+		{"pypi:kubernetes", "pkg:pypi/kubernetes@11.0.0", "too-old"},
+		{"pypi:kubernetes", "pkg:pypi/kubernetes@29.0.0", "ok"},
+		{"io.kubernetes:client-java", "pkg:maven/io.kubernetes/client-java@8.0.2", "too-old"},
+		{"io.kubernetes:client-java", "pkg:maven/io.kubernetes/client-java-api@9.0.0", "ok"},
+		{"@kubernetes/client-node", "pkg:npm/%40kubernetes/client-node@0.10.2", "too-old"},
+		{"@kubernetes/client-node", "pkg:npm/%40kubernetes/client-node@0.10.3", "ok"},
+		{"gem:kubernetes-io", "pkg:gem/kubernetes-io@1.0.0.pre.alpha2", "too-old"},
+		{"hackage:kubernetes-client", "pkg:hackage/kubernetes-client@0.2.0.1", "too-old"},
+		{"hackage:kubernetes-client", "pkg:hackage/kubernetes-client@0.3.0.0", "ok"},
+		{"nuget:KubernetesClient", "pkg:nuget/KubernetesClient@7.0.4", "too-old"},
+		{"nuget:KubernetesClient", "pkg:nuget/KubernetesClient@7.0.5", "ok"},
+		{"gem:fluent-plugin-kubernetes_metadata_filter", "pkg:gem/fluent-plugin-kubernetes_metadata_filter@2.11.0", "too-old"},
+		{"gem:fluent-plugin-kubernetes_metadata_filter", "pkg:gem/fluent-plugin-kubernetes_metadata_filter@2.11.1", "ok"},
+	}
+	var manifest strings.Builder
+	manifest.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  containers:\n")
+	for i, c := range cases {
+		image, err := reg.PushWithSBOM("acme/sdk", fmt.Sprintf("v%d", i), c.purl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&manifest, "  - {name: c%02d, image: %q}\n", i, image)
+	}
+	code, out, errOut := runCLI(t, manifest.String(), "check", "-o", "json", "--registry", "--insecure-registry", reg.Host, "-")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	got := map[string]string{}
+	for _, f := range r.Results[0].Findings {
+		got[f.Container] = f.Component + " " + string(f.Verdict) + " " + f.Source
+	}
+	for i, c := range cases {
+		want := c.component + " " + c.verdict + " sbom:spdx-referrer"
+		if g := got[fmt.Sprintf("c%02d", i)]; g != want {
+			t.Errorf("%s: got %q, want %q", c.purl, g, want)
+		}
 	}
 }
