@@ -22,10 +22,11 @@ const usage = `tokenguard keeps workloads that cannot refresh their bound servic
 tokens out of a Kubernetes cluster.
 
 Usage:
-  tokenguard serve [flags]           run the admission webhook (HTTPS :8443, metrics :9090)
-  tokenguard check [flags] PATH...   evaluate manifests offline (files, directories, - for stdin)
-  tokenguard certs --out DIR         write a CA, a serving certificate and a caBundle patch for deploy/
-  tokenguard version                 print the version
+  tokenguard serve [flags]                 run the admission webhook (HTTPS :8443, metrics :9090)
+  tokenguard check [flags] PATH...         evaluate manifests offline (files, directories, - for stdin)
+  tokenguard stale-tokens [flags] PATH...  report service accounts using stale tokens, from API-server audit logs
+  tokenguard certs --out DIR               write a CA, a serving certificate and a caBundle patch for deploy/
+  tokenguard version                       print the version
 
 Run "tokenguard COMMAND -h" for the flags of a command.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or usage.
@@ -45,6 +46,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdin, stdout, stderr)
+	case "stale-tokens":
+		return runStaleTokens(args[1:], stdin, stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -1,0 +1,5 @@
+//go:build race
+
+package staletoken
+
+const raceEnabled = true
