@@ -23,6 +23,7 @@ import (
 	kwhprometheus "github.com/slok/kubewebhook/v2/pkg/metrics/prometheus"
 
 	"github.com/tokenguard/tokenguard/pkg/admission"
+	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/certs"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
@@ -169,6 +170,9 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		}
 		mux.Handle("/validate/"+string(mode), h)
 	}
+	// The API server's audit webhook backend: stale-token annotations become
+	// per-service-account metrics (docs/audit-webhook.md).
+	mux.Handle("/audit", auditsink.New(reg, log, 0))
 	mux.Handle("/healthz", health)
 	mux.Handle("/readyz", health)
 	metricsMux := http.NewServeMux()

@@ -123,6 +123,15 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 		t.Error("a TLS 1.1 handshake succeeded")
 	}
 
+	// The audit webhook backend: a stale-token event becomes a metric.
+	batch := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","auditID":"x","annotations":` +
+		`{"authentication.k8s.io/stale-token":"subject: system:serviceaccount:common:fluent-bit, seconds after warning threshold: 4185802."}}]}`
+	resp, err := s.client.Post("https://"+s.Addr+"/audit", "application/json", strings.NewReader(batch))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST /audit: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
 	// Metrics count the decisions, on the plain-HTTP port.
 	metrics := []byte(s.MetricsText())
 	for _, want := range []string{
@@ -131,6 +140,7 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 		`tokenguard_admission_decisions_total{decision="allowed",kind="Pod",mode="audit",verdict="too-old"} 1`,
 		`kubewebhook_validating_webhook_review_duration_seconds_count`,
 		`tokenguard_admission_request_duration_seconds_bucket`,
+		`tokenguard_stale_token_seconds_after_threshold{namespace="common",serviceaccount="fluent-bit"} 4.185802e+06`,
 	} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)

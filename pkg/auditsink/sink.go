@@ -1,0 +1,154 @@
+package auditsink
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tokenguard/tokenguard/pkg/staletoken"
+)
+
+// MaxBatchBytes caps one audit batch. The API server's webhook backend sends
+// at most --audit-webhook-batch-max-size events (400 by default); a batch of
+// Metadata-level events is far below this.
+const MaxBatchBytes = 32 << 20
+
+// DefaultMaxSubjects caps the service accounts that get their own label
+// values; the rest are counted under namespace and serviceaccount "other".
+const DefaultMaxSubjects = 1000
+
+// other is the label value of service accounts past the cap.
+const other = "other"
+
+// Sink is the http.Handler of POST /audit.
+type Sink struct {
+	log         *slog.Logger
+	maxSubjects int
+
+	mu sync.Mutex
+	// max holds, per tracked service account ("ns/sa" or "other/other"),
+	// the largest seconds after threshold seen.
+	max map[string]int64
+
+	events   *prometheus.CounterVec
+	seconds  *prometheus.GaugeVec
+	batches  *prometheus.CounterVec
+	rejected prometheus.Counter
+}
+
+// New registers the sink's metrics on reg. maxSubjects <= 0 means
+// DefaultMaxSubjects.
+func New(reg prometheus.Registerer, log *slog.Logger, maxSubjects int) *Sink {
+	if maxSubjects <= 0 {
+		maxSubjects = DefaultMaxSubjects
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{
+		log: log, maxSubjects: maxSubjects, max: map[string]int64{},
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenguard_stale_token_events_total",
+			Help: "Audit events the API server annotated with authentication.k8s.io/stale-token, by service account (namespace/serviceaccount \"other\" past the cardinality cap).",
+		}, []string{"namespace", "serviceaccount"}),
+		seconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tokenguard_stale_token_seconds_after_threshold",
+			Help: "Largest \"seconds after warning threshold\" seen for a service account's token; 7776000 - 3607 means the 90-day cutoff of Amazon EKS is reached.",
+		}, []string{"namespace", "serviceaccount"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenguard_audit_batches_total",
+			Help: "Audit batches received on /audit, by result (ok, malformed).",
+		}, []string{"result"}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tokenguard_audit_malformed_annotations_total",
+			Help: "stale-token annotations whose value could not be read.",
+		}),
+	}
+	reg.MustRegister(s.events, s.seconds, s.batches, s.rejected)
+	return s
+}
+
+// eventList is the part of an audit.k8s.io/v1 EventList the sink reads.
+type eventList struct {
+	Kind  string `json:"kind"`
+	Items []struct {
+		AuditID     string            `json:"auditID"`
+		Annotations map[string]string `json:"annotations"`
+		User        struct {
+			Extra map[string][]string `json:"extra"`
+		} `json:"user"`
+	} `json:"items"`
+}
+
+func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "tokenguard: the audit webhook takes an EventList by POST", http.StatusMethodNotAllowed)
+		return
+	}
+	var list eventList
+	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBatchBytes)).Decode(&list)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.batches.WithLabelValues("malformed").Inc()
+		http.Error(w, "tokenguard: audit batch larger than 32 MiB", http.StatusRequestEntityTooLarge)
+		return
+	case err != nil && !errors.Is(err, io.EOF), list.Kind != "" && list.Kind != "EventList":
+		s.batches.WithLabelValues("malformed").Inc()
+		msg := "expected an audit.k8s.io/v1 EventList"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		http.Error(w, "tokenguard: "+msg, http.StatusBadRequest)
+		return
+	}
+	s.batches.WithLabelValues("ok").Inc()
+	for i := range list.Items {
+		ev := &list.Items[i]
+		value, ok := ev.Annotations[staletoken.AnnotationKey]
+		if !ok {
+			continue
+		}
+		subject, seconds, err := staletoken.ParseAnnotation(value)
+		if err != nil {
+			s.rejected.Inc()
+			continue
+		}
+		ns, sa, _ := staletoken.SplitSubject(subject)
+		lns, lsa, max := s.observe(ns, sa, seconds)
+		s.events.WithLabelValues(lns, lsa).Inc()
+		s.seconds.WithLabelValues(lns, lsa).Set(float64(max))
+		s.log.Info("stale service-account token in use", "namespace", ns, "serviceAccount", sa,
+			"secondsAfterThreshold", seconds, "daysLeft", (7776000-3607-seconds)/86400,
+			"pod", first(ev.User.Extra["authentication.kubernetes.io/pod-name"]), "auditID", ev.AuditID)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// observe records seconds for a service account and returns its label
+// values ("other" past the cap) and the largest seconds seen for them.
+func (s *Sink) observe(ns, sa string, seconds int64) (string, string, int64) {
+	key := ns + "/" + sa
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.max[key]; !ok && len(s.max) >= s.maxSubjects {
+		ns, sa, key = other, other, other+"/"+other
+	}
+	if seconds > s.max[key] {
+		s.max[key] = seconds
+	}
+	return ns, sa, s.max[key]
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}

@@ -1,0 +1,87 @@
+package auditsink
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func event(ns, sa string, seconds int64, pod string) string {
+	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete",`+
+		`"user":{"username":"system:serviceaccount:%s:%s","extra":{"authentication.kubernetes.io/pod-name":[%q]}},`+
+		`"annotations":{"authentication.k8s.io/stale-token":"subject: system:serviceaccount:%s:%s, seconds after warning threshold: %d"}}`,
+		ns, sa, pod, ns, sa, seconds)
+}
+
+func batch(events ...string) string {
+	return `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + strings.Join(events, ",") + `]}`
+}
+
+func post(s *Sink, body string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/audit", strings.NewReader(body)))
+	return rec
+}
+
+func TestSink(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	logs := &bytes.Buffer{}
+	s := New(reg, slog.New(slog.NewJSONHandler(logs, nil)), 2)
+	plain := `{"kind":"Event","annotations":{"authorization.k8s.io/decision":"allow"}}`
+	bad := `{"kind":"Event","annotations":{"authentication.k8s.io/stale-token":"subject: nobody"}}`
+	rec := post(s, batch(event("common", "fluent-bit", 4185802, "fluent-bit-x"), event("common", "fluent-bit", 100, "fluent-bit-y"), plain, bad))
+	if rec.Code != 200 {
+		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+	}
+	if got := testutil.ToFloat64(s.events.WithLabelValues("common", "fluent-bit")); got != 2 {
+		t.Errorf("events = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(s.seconds.WithLabelValues("common", "fluent-bit")); got != 4185802 {
+		t.Errorf("seconds = %v, want the largest, 4185802", got)
+	}
+	if got := testutil.ToFloat64(s.rejected); got != 1 {
+		t.Errorf("malformed annotations = %v", got)
+	}
+	if !strings.Contains(logs.String(), `"serviceAccount":"fluent-bit"`) || !strings.Contains(logs.String(), `"pod":"fluent-bit-x"`) {
+		t.Errorf("log:\n%s", logs)
+	}
+	// The cap (2): a/one takes the second slot, b/two and c/three are
+	// counted as other/other.
+	post(s, batch(event("a", "one", 5, "p"), event("b", "two", 7, "q"), event("c", "three", 3, "r")))
+	if got := testutil.ToFloat64(s.events.WithLabelValues("a", "one")); got != 1 {
+		t.Errorf("a/one = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(s.events.WithLabelValues("other", "other")); got != 2 {
+		t.Errorf("other = %v, want 2 (cap 2 subjects)", got)
+	}
+	if got := testutil.ToFloat64(s.seconds.WithLabelValues("other", "other")); got != 7 {
+		t.Errorf("other seconds = %v", got)
+	}
+}
+
+func TestSinkBadRequests(t *testing.T) {
+	s := New(prometheus.NewRegistry(), nil, 0)
+	for _, tt := range []struct {
+		method, body string
+		code         int
+	}{
+		{http.MethodPost, "{nope", 400},
+		{http.MethodPost, `{"kind":"Pod"}`, 400},
+		{http.MethodGet, "", 405},
+		{http.MethodPost, `{"kind":"EventList","items":[{"annotations":{"x":"` + strings.Repeat("a", MaxBatchBytes) + `"}}]}`, 413},
+		{http.MethodPost, "", 200},
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(tt.method, "/audit", strings.NewReader(tt.body)))
+		if rec.Code != tt.code {
+			t.Errorf("%s %.20q: HTTP %d, want %d", tt.method, tt.body, rec.Code, tt.code)
+		}
+	}
+}
