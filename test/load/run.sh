@@ -86,7 +86,7 @@ done
 # --- start the servers ---------------------------------------------------------
 read -r tg_port metrics_port floor_port review_port <<<"$("$tmp/freeport" -n 4 | xargs)"
 "$tmp/floor" -gen-cert "$tmp" # one certificate for every server: same TLS cost
-ca=$tmp/tls.crt
+ca=$tmp/ca.crt
 
 # shellcheck disable=SC2086 # TOKENGUARD_ARGS is a list of flags
 "$TOKENGUARD_BIN" serve --listen "127.0.0.1:$tg_port" --metrics-listen "127.0.0.1:$metrics_port" \

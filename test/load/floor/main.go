@@ -27,30 +27,24 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tokenguard/tokenguard/pkg/certs"
 )
 
 // maxBody is kube-apiserver's own request-body limit (3 MiB); an
@@ -99,9 +93,9 @@ func main() {
 	if *certFile != "" || *keyFile != "" {
 		cert, err = tls.LoadX509KeyPair(*certFile, *keyFile)
 	} else {
-		var certPEM, keyPEM []byte
-		if certPEM, keyPEM, err = selfSigned(); err == nil {
-			cert, err = tls.X509KeyPair(certPEM, keyPEM)
+		var c *tls.Certificate
+		if c, _, err = certs.SelfSigned([]string{"127.0.0.1", "localhost"}, time.Now()); err == nil {
+			cert = *c
 		}
 	}
 	if err != nil {
@@ -202,52 +196,13 @@ func decodeObject(req *admissionv1.AdmissionRequest) error {
 	return nil
 }
 
-// selfSigned makes a one-day ECDSA P-256 certificate for 127.0.0.1, ::1 and
-// localhost, its own CA.
-func selfSigned() (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "tokenguard load-test floor"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
-}
-
 // writeSelfSigned writes dir/tls.crt and dir/tls.key (0600), so that the
 // floor and tokenguard serve can share one certificate: same key type, same
 // TLS cost.
 func writeSelfSigned(dir string) error {
-	certPEM, keyPEM, err := selfSigned()
+	b, err := certs.Generate([]string{"127.0.0.1", "localhost"}, time.Now().Add(-time.Hour), 24*time.Hour)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), certPEM, 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "tls.key"), keyPEM, 0o600)
+	return certs.WriteFiles(dir, b)
 }
