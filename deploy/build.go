@@ -24,6 +24,7 @@ var WebhookNames = []string{
 	"enforce-kube-system-pods.tokenguard.io",
 	"warn.tokenguard.io",
 	"audit.tokenguard.io",
+	"namespace-preview.tokenguard.io",
 }
 
 // Dir is this directory.

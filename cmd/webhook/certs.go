@@ -21,6 +21,7 @@ var webhookNames = []string{
 	"enforce-kube-system-pods.tokenguard.io",
 	"warn.tokenguard.io",
 	"audit.tokenguard.io",
+	"namespace-preview.tokenguard.io",
 }
 
 // CABundlePatchFile is the kustomize patch `tokenguard certs` writes.

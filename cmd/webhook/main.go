@@ -24,6 +24,7 @@ tokens out of a Kubernetes cluster.
 Usage:
   tokenguard serve [flags]                 run the admission webhook (HTTPS :8443, metrics :9090)
   tokenguard check [flags] PATH...         evaluate manifests offline (files, directories, - for stdin)
+  tokenguard audit [flags]                 evaluate the workloads running in a cluster (kubeconfig)
   tokenguard stale-tokens [flags] PATH...  report service accounts using stale tokens, from API-server audit logs
   tokenguard certs --out DIR               write a CA, a serving certificate and a caBundle patch for deploy/
   tokenguard version                       print the version
@@ -46,6 +47,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdin, stdout, stderr)
+	case "audit":
+		return runAudit(args[1:], stdin, stdout, stderr)
 	case "stale-tokens":
 		return runStaleTokens(args[1:], stdin, stdout, stderr)
 	case "certs":

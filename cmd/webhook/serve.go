@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	kwhprometheus "github.com/slok/kubewebhook/v2/pkg/metrics/prometheus"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
@@ -159,6 +160,16 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		Log:      log,
 
 		EvidenceContext: evidenceContext,
+	}
+	// The enforce preview of namespaces reads pods through the cluster's
+	// API, when there is one to read.
+	if rc, err := restConfig(f.kubeconfig); err == nil && rc != nil {
+		rc.Timeout = 2 * time.Second
+		if client, err := kubernetes.NewForConfig(rc); err == nil {
+			reviewer.Previewer = &enforcePreview{client: client, engine: eng, unknown: cfg.Unknown, exempter: exempter}
+		}
+	} else if err != nil {
+		log.Warn("namespace enforce preview is off: the cluster cannot be reached", "error", err.Error())
 	}
 	var ready atomic.Bool
 	health := healthMux(&ready)

@@ -194,7 +194,7 @@ func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.Adm
 
 // judgedKinds are the kinds tokenguard judges, by group.
 var judgedKinds = map[string]map[string]bool{
-	"":      {"Pod": true, "ReplicationController": true},
+	"":      {"Pod": true, "ReplicationController": true, "Namespace": true},
 	"apps":  {"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true},
 	"batch": {"Job": true, "CronJob": true},
 }

@@ -34,6 +34,9 @@ type Reviewer struct {
 	// registry credentials of its namespace, service account and image
 	// pull secrets. It must not block.
 	EvidenceContext func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context
+	// Previewer, when set, answers the enforce preview of a namespace whose
+	// tokenguard.io/mode label becomes enforce.
+	Previewer Previewer
 }
 
 // Webhook returns the kubewebhook validating webhook of one mode. It is
@@ -60,6 +63,9 @@ func (w *modeWebhook) Review(ctx context.Context, ar model.AdmissionReview) (mod
 }
 
 func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionReview) (allowed bool, message string, warnings []string) {
+	if ar.RequestGVK.Group == "" && ar.RequestGVK.Kind == "Namespace" {
+		return true, "", r.previewNamespace(ctx, mode, ar)
+	}
 	w, ok, err := workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.NewObjectRaw)
 	switch {
 	case err != nil:

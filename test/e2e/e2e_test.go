@@ -279,6 +279,21 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("12 labelling a namespace enforce previews what would be denied", func(t *testing.T) {
+		e.warnings.take()
+		e.namespace(t, "e2e-warn-deploy", "enforce") // holds Deployment/old and its pods (scenario 4)
+		got := strings.Join(e.warnings.take(), "\n")
+		for _, want := range []string{
+			`namespace "e2e-warn-deploy" is now enforced: 1 running workload would be denied`,
+			`would be denied: Deployment/old: container "aws-node" uses amazon-vpc-cni v1.7.5-eksbuild.1`,
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("warnings lack %q:\n%s", want, got)
+			}
+		}
+		e.namespace(t, "e2e-warn-deploy", "warn")
+	})
+
 	t.Run("5 updates: same images and scale allowed, an old image denied", func(t *testing.T) {
 		ns := e.namespace(t, "e2e-update", "")
 		if _, err := e.client.AppsV1().Deployments(ns).Create(ctx, deployment("legacy", cniOld), metav1.CreateOptions{}); err != nil {
