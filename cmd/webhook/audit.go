@@ -15,8 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
-	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/report"
@@ -51,7 +51,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	fs.Var(&staleFiles, "stale-tokens", "API-server audit log(s) to read (as stale-tokens does); the service accounts using stale tokens are joined to their workloads with the fix for each (repeatable; further arguments are more files)")
 	preview := fs.String("preview-mode", "", `"enforce": list what would be denied if the namespace were in enforce mode`)
-	unknown := fs.String("unknown", "allow", "with --preview-mode: how the configuration treats unknown verdicts: allow, warn or deny")
+	unknown := fs.String("unknown", "allow", "with --preview-mode: how the configuration treats unknown verdicts: allow, warn or deny (default: the --config file's, else allow)")
+	configFile := fs.String("config", "", "a TokenGuardConfiguration (as serve reads it): catalog overrides, controlPlaneVersion, unknown and exemptions apply")
 	extra, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,6 +92,16 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		staleFiles = append(staleFiles, extra...)
+	}
+	tgConfig, catalog, exempter, err := loadConfig(*configFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if !explicit["unknown"] && *configFile != "" {
+		*unknown = string(tgConfig.Unknown)
+	}
+	if *clusterVersion == "" && tgConfig.ControlPlaneVersion != "" {
+		*clusterVersion = tgConfig.ControlPlaneVersion
 	}
 	var controlPlane *policy.KubeVersion
 	if *clusterVersion != "" {
@@ -144,18 +155,23 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("API server %s: %v", cfg.Host, err)
 	}
 
-	catalog, err := policy.DefaultCatalog()
-	if err != nil {
-		return fail("the embedded catalog is invalid: %v", err)
-	}
 	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
 	if *useRegistry {
-		rc := config.Default().Registry
-		src := newRegistrySource(&rc, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
+		src := newRegistrySource(&tgConfig.Registry, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
 		defer src.Close()
 		evidence = src
 	}
 	clusteraudit.Judge(ctx, engine.New(catalog, evidence, controlPlane), workloads)
+	for i := range workloads {
+		w := &workloads[i]
+		pod := policy.PodSpec{}
+		if len(w.ServiceAccounts) == 1 {
+			pod.ServiceAccountName = w.ServiceAccounts[0]
+		}
+		if e := admission.ApplyExemptions(exempter, w.Namespace, &pod, w.Findings); e.Whole != "" || e.Images+e.Components > 0 {
+			w.Verdict = policy.Worst(w.Findings)
+		}
+	}
 
 	doc := buildAuditDoc(workloads, *namespace)
 	if subjects != nil || len(staleFiles) > 0 {

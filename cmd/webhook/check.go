@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -22,6 +23,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("o", "text", "output format: text or json")
 	failOn := fs.String("fail-on", "too-old", "exit 1 when a workload's verdict is at or above this: too-old or unknown")
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; without it kube-proxy is unknown")
+	configFile := fs.String("config", "", "a TokenGuardConfiguration (as serve reads it): catalog overrides, controlPlaneVersion and exemptions apply, so check agrees with admission")
 	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers)")
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for one image's registry lookup")
 	var insecure stringList
@@ -56,20 +58,27 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		controlPlane = &v
 	}
-	catalog, err := policy.DefaultCatalog()
+	cfg, catalog, exempter, err := loadConfig(*configFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "tokenguard check: the embedded catalog is invalid: %v\n", err)
+		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
+	}
+	if controlPlane == nil && cfg.ControlPlaneVersion != "" {
+		v, err := policy.ParseKubeVersion(cfg.ControlPlaneVersion)
+		if err != nil {
+			fmt.Fprintf(stderr, "tokenguard check: %s: controlPlaneVersion: %v\n", *configFile, err)
+			return exitUsage
+		}
+		controlPlane = &v
 	}
 	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
 	if *useRegistry {
-		rc := config.Default().Registry
-		src := newRegistrySource(&rc, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
+		src := newRegistrySource(&cfg.Registry, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
 		defer src.Close()
 		evidence = src
 	}
 	eng := engine.New(catalog, evidence, controlPlane)
-	rep := checkManifests(context.Background(), eng, workload.Read(paths, stdin))
+	rep := checkManifests(context.Background(), eng, exempter, workload.Read(paths, stdin))
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)
 	} else {
@@ -89,11 +98,14 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // checkManifests judges every workload read from manifests.
-func checkManifests(ctx context.Context, eng *engine.Engine, in workload.Result) *report.Report {
+func checkManifests(ctx context.Context, eng *engine.Engine, exempter admission.Exempter, in workload.Result) *report.Report {
 	rep := &report.Report{Skipped: in.Skipped}
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
 		findings, verdict := eng.Judge(ctx, &w.Pod)
+		if e := admission.ApplyExemptions(exempter, w.Namespace, &w.Pod, findings); e.Whole != "" || e.Images+e.Components > 0 {
+			verdict = policy.Worst(findings)
+		}
 		rep.Results = append(rep.Results, report.Result{
 			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
 			Verdict: verdict, Findings: findings,
@@ -105,4 +117,28 @@ func checkManifests(ctx context.Context, eng *engine.Engine, in workload.Result)
 	}
 	rep.Finish()
 	return rep
+}
+
+// loadConfig reads a TokenGuardConfiguration (the embedded defaults when
+// path is empty) and compiles its catalog and exemptions.
+func loadConfig(path string) (*config.Configuration, *policy.Catalog, admission.Exempter, error) {
+	cfg := config.Default()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	catalog, err := cfg.Catalog()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", orDefault(path, "embedded configuration"), err)
+	}
+	x, err := cfg.Exemptions.Compile()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", orDefault(path, "embedded configuration"), err)
+	}
+	if x == nil {
+		return cfg, catalog, nil, nil
+	}
+	return cfg, catalog, x, nil
 }

@@ -200,3 +200,39 @@ func TestParseInterspersed(t *testing.T) {
 		t.Errorf("o=%s positional=%v", *o, pos)
 	}
 }
+
+// TestCheckConfig: --config applies the same catalog overrides and
+// exemptions as serve, so that check agrees with admission.
+func TestCheckConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "tokenguard.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\n"+
+		"controlPlaneVersion: v1.30\ncatalog:\n  minimums: {coredns: \"1.9.0\"}\nexemptions:\n  namespaces: [legacy]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: dns, namespace: team}\nspec:\n  containers:\n  - {name: dns, image: coredns/coredns:1.8.4}\n" +
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {name: cni, namespace: legacy}\nspec:\n  containers:\n  - {name: cni, image: amazon/amazon-k8s-cni:v1.7.0}\n" +
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {name: proxy, namespace: team}\nspec:\n  containers:\n  - {name: proxy, image: registry.k8s.io/kube-proxy:v1.29.1}\n"
+	code, out, errOut := runCLI(t, manifest, "check", "-o", "json", "--config", cfg, "-")
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	got := map[string]string{}
+	for _, res := range r.Results {
+		got[res.Name] = string(res.Verdict)
+		if res.Name == "cni" && (len(res.Findings) != 1 || res.Findings[0].Exempt == "" || res.Findings[0].Verdict != "too-old") {
+			t.Errorf("cni finding not marked exempt: %+v", res.Findings)
+		}
+	}
+	// coredns 1.8.4 is too old under the raised minimum; the exempt namespace
+	// decides nothing; kube-proxy is judged against the configured v1.30.
+	want := map[string]string{"dns": "too-old", "cni": "not-applicable", "proxy": "ok"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s", k, got[k], v)
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "check", "--config", "missing.yaml", "-"); code != exitUsage || !strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("missing config: exit %d %s", code, errOut)
+	}
+}

@@ -26,7 +26,6 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/certs"
-	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
@@ -101,20 +100,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serve runs the webhook until ctx is cancelled, then drains.
 func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logger) error {
-	cfg := config.Default()
-	if f.configFile != "" {
-		var err error
-		if cfg, err = config.Load(f.configFile); err != nil {
-			return err
-		}
-	}
-	catalog, err := cfg.Catalog()
+	cfg, catalog, exempter, err := loadConfig(f.configFile)
 	if err != nil {
-		return fmt.Errorf("%s: %w", orDefault(f.configFile, "embedded configuration"), err)
-	}
-	exempter, err := cfg.Exemptions.Compile()
-	if err != nil {
-		return fmt.Errorf("%s: %w", orDefault(f.configFile, "embedded configuration"), err)
+		return err
 	}
 	var controlPlane *policy.KubeVersion
 	if cfg.ControlPlaneVersion != "" {

@@ -126,39 +126,64 @@ func imageSet(p *policy.PodSpec) []string {
 	return slices.Compact(images)
 }
 
-// exempt marks findings the configuration exempts and returns the reason
-// that covers the whole workload, if any.
+// exempt marks the findings the configuration exempts, counts them, and
+// returns the reason that covers the whole workload, if any.
 func (r *Reviewer) exempt(mode Mode, namespace string, pod *policy.PodSpec, findings []policy.Finding) string {
-	if r.Exempter == nil {
-		return ""
+	e := ApplyExemptions(r.Exempter, namespace, pod, findings)
+	if e.Whole != "" {
+		r.Metrics.exempted(mode, e.By)
 	}
-	whole, by := r.Exempter.Namespace(namespace), "namespace"
-	if whole == "" {
-		whole, by = r.Exempter.ServiceAccount(namespace, pod.ServiceAccountName), "service-account"
+	for range e.Images {
+		r.Metrics.exempted(mode, "image")
+	}
+	for range e.Components {
+		r.Metrics.exempted(mode, "component")
+	}
+	return e.Whole
+}
+
+// Exemption says what ApplyExemptions exempted.
+type Exemption struct {
+	// Whole is the reason that covers the whole workload, By what it is
+	// ("namespace" or "service-account"); empty when none.
+	Whole, By string
+	// Images and Components count the findings exempted one by one.
+	Images, Components int
+}
+
+// ApplyExemptions marks the findings an Exempter exempts (Finding.Exempt).
+// The CLI applies the configuration this way too, so that check and audit
+// agree with admission.
+func ApplyExemptions(x Exempter, namespace string, pod *policy.PodSpec, findings []policy.Finding) Exemption {
+	var e Exemption
+	if x == nil {
+		return e
+	}
+	if e.Whole, e.By = x.Namespace(namespace), "namespace"; e.Whole == "" {
+		e.Whole, e.By = x.ServiceAccount(namespace, pod.ServiceAccountName), "service-account"
+	}
+	if e.Whole == "" {
+		e.By = ""
 	}
 	for i := range findings {
 		f := &findings[i]
-		switch {
-		case whole != "":
-			f.Exempt = whole
-		case f.Image != "":
-			if f.Exempt = r.Exempter.Image(f.Image); f.Exempt != "" {
-				r.Metrics.exempted(mode, "image")
+		if e.Whole != "" {
+			f.Exempt = e.Whole
+			continue
+		}
+		if f.Image != "" {
+			if f.Exempt = x.Image(f.Image); f.Exempt != "" {
+				e.Images++
 				continue
 			}
-			fallthrough
-		default:
-			if f.Component != "" {
-				if f.Exempt = r.Exempter.Component(f.Component); f.Exempt != "" {
-					r.Metrics.exempted(mode, "component")
-				}
+		}
+		if f.Component != "" {
+			if f.Exempt = x.Component(f.Component); f.Exempt != "" {
+				e.Components++
 			}
 		}
 	}
-	if whole != "" {
-		r.Metrics.exempted(mode, by)
-	}
-	return whole
+	return e
 }
 
 func (r *Reviewer) log(ctx context.Context, mode Mode, ar *model.AdmissionReview, w *workload.Workload, namespace, name string, d *Decision, findings []policy.Finding, exempt string) {

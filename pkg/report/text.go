@@ -29,7 +29,7 @@ func WriteText(w, errw io.Writer, r *Report) error {
 			f := &res.Findings[j]
 			fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%s\t%s\t%s\t%s\t%s",
 				dash(res.Namespace), res.Kind, res.Name, dash(f.Container), dash(component(f)),
-				dash(f.Version), dash(f.Minimum), f.Verdict, f.Source)
+				dash(f.Version), dash(f.Minimum), verdictText(f), f.Source)
 			if manifests {
 				fmt.Fprintf(tw, "\t%s", manifest(res))
 			}
@@ -45,7 +45,7 @@ func WriteText(w, errw io.Writer, r *Report) error {
 			res := &r.Results[i]
 			for j := range res.Findings {
 				f := &res.Findings[j]
-				if f.Verdict != want {
+				if f.Verdict != want || f.Exempt != "" {
 					continue
 				}
 				if !header {
@@ -68,6 +68,13 @@ func sectionTitle(v policy.Verdict) string {
 		return "Too old (these would be denied in an enforce namespace)"
 	}
 	return "Unknown (allowed unless the configuration says unknown: warn|deny)"
+}
+
+func verdictText(f *policy.Finding) string {
+	if f.Exempt != "" {
+		return string(f.Verdict) + " (exempt)"
+	}
+	return string(f.Verdict)
 }
 
 func component(f *policy.Finding) string {
