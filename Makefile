@@ -56,6 +56,10 @@ bench: ## Go benchmarks with -benchmem
 loadtest: ## admission load test: tokenguard serve vs the decode-only floor, 127.0.0.1 only (N= C= ROUNDS= RATE= SCENARIOS= REVIEW_ONLY=1)
 	GO=$(GO) ./test/load/run.sh
 
+.PHONY: loadtest-peers
+loadtest-peers: ## side by side (issue #8): tokenguard serve, the floor, the PSA webhook and OPA, 127.0.0.1 only (N= C= ROUNDS= RATE= SCENARIOS= OPA_API=)
+	GO=$(GO) ./test/load/peers.sh
+
 .PHONY: lint
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

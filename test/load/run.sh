@@ -17,6 +17,15 @@
 #   TOKENGUARD_ARGS= extra flags for tokenguard serve
 #   READY_TIMEOUT=30 seconds to wait for the servers
 #   TOKENGUARD_BIN=  a tokenguard binary to test instead of building bin/tokenguard
+#   PEERS=0          1: also the peers (issue #8, test/load/peers.sh): the Pod
+#                    Security Admission webhook (defaults: enforce restricted;
+#                    namespaces from test/load/fakeapi) and OPA with
+#                    test/load/opa/tokenguard.rego, built by
+#                    hack/peer-binaries.sh into ~/.cache/tokenguard/peers
+#   OPA_API="v0 v1"  peers: OPA's data APIs to load: v0 (target opa-v0: the
+#                    AdmissionReview is the input, as kube-apiserver sends it)
+#                    and/or v1 (target opa-v1: {"input": review}, the loader's
+#                    -wrap-input; the answer is {"result": review})
 #
 # Exit status: 0 all runs clean; 1 a run had errors, or tokenguard serve is
 # not available; 2 usage.
@@ -36,6 +45,8 @@ OUT_DIR=${OUT_DIR:-bin/loadtest}
 TOKENGUARD_ARGS=${TOKENGUARD_ARGS:-}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 TOKENGUARD_BIN=${TOKENGUARD_BIN:-}
+PEERS=${PEERS:-0}
+OPA_API=${OPA_API:-v0 v1}
 GO=${GO:-go}
 fixtures=test/load/fixtures
 
@@ -79,12 +90,18 @@ if "$TOKENGUARD_BIN" serve -h 2>&1 | grep -qi 'unknown command'; then
 	die "$TOKENGUARD_BIN has no 'serve' subcommand yet: nothing to load-test"
 fi
 echo "building floor, loader" >&2
-for tool in floor loader freeport; do
+tools=(floor loader freeport)
+[ "$PEERS" = 1 ] && tools+=(fakeapi)
+for tool in "${tools[@]}"; do
 	CGO_ENABLED=0 "$GO" build -trimpath -o "$tmp/$tool" "./test/load/$tool"
 done
+if [ "$PEERS" = 1 ]; then
+	echo "building (or reusing) the peers: Pod Security Admission webhook, OPA" >&2
+	peer_bin=$(GO=$GO ./hack/peer-binaries.sh | tail -n 1) || die "hack/peer-binaries.sh failed: cannot build the peers"
+fi
 
 # --- start the servers ---------------------------------------------------------
-read -r tg_port metrics_port floor_port review_port <<<"$("$tmp/freeport" -n 4 | xargs)"
+read -r tg_port metrics_port floor_port review_port api_port psa_port opa_port <<<"$("$tmp/freeport" -n 7 | xargs)"
 "$tmp/floor" -gen-cert "$tmp" # one certificate for every server: same TLS cost
 ca=$tmp/ca.crt
 
@@ -108,6 +125,53 @@ if [ "$REVIEW_ONLY" = 1 ]; then
 	logs+=("$tmp/floor-review.log")
 fi
 
+if [ "$PEERS" = 1 ]; then
+	# The PSA webhook keeps a namespace informer: a namespaces-only fake API.
+	"$tmp/fakeapi" -listen "127.0.0.1:$api_port" >"$tmp/fakeapi.log" 2>&1 &
+	api_pid=$!
+	pids+=("$api_pid")
+	logs+=("$tmp/fakeapi.log")
+	cat >"$tmp/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: fakeapi
+  cluster: {server: "http://127.0.0.1:$api_port"}
+users:
+- name: none
+  user: {}
+contexts:
+- name: fakeapi
+  context: {cluster: fakeapi, user: none}
+current-context: fakeapi
+KUBECONFIG
+	cat >"$tmp/podsecurity.yaml" <<PSA
+apiVersion: pod-security.admission.config.k8s.io/v1
+kind: PodSecurityConfiguration
+defaults:
+  enforce: restricted
+  enforce-version: latest
+  audit: privileged
+  audit-version: latest
+  warn: privileged
+  warn-version: latest
+exemptions: {}
+PSA
+	"$peer_bin/pod-security-webhook" --kubeconfig "$tmp/kubeconfig" --config "$tmp/podsecurity.yaml" \
+		--bind-address 127.0.0.1 --secure-port "$psa_port" \
+		--tls-cert-file "$tmp/tls.crt" --tls-private-key-file "$tmp/tls.key" >"$tmp/psa.log" 2>&1 &
+	psa_pid=$!
+	pids+=("$psa_pid")
+	logs+=("$tmp/psa.log")
+
+	"$peer_bin/opa" run --server --addr "127.0.0.1:$opa_port" --skip-version-check --log-level error \
+		--tls-cert-file "$tmp/tls.crt" --tls-private-key-file "$tmp/tls.key" \
+		test/load/opa/tokenguard.rego >"$tmp/opa.log" 2>&1 &
+	opa_pid=$!
+	pids+=("$opa_pid")
+	logs+=("$tmp/opa.log")
+fi
+
 # http_code URL [curl flags]: the status of GET URL, 000 when nothing answers.
 http_code() {
 	local url=$1
@@ -117,20 +181,21 @@ http_code() {
 
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# wait_ready NAME PID HTTPS_PORT [METRICS_PORT]: ready when /readyz answers 200
-# on the metrics port (plain HTTP) or on the HTTPS port. When neither serves
-# /readyz at all (no answer or 404) but the HTTPS port accepts connections for
-# 2 s, it is taken as ready, with a warning. A process that exits fails.
+# wait_ready NAME PID HTTPS_PORT [METRICS_PORT [PATH]]: ready when PATH
+# (default /readyz) answers 200 on the metrics port (plain HTTP) or on the
+# HTTPS port. When neither serves PATH at all (no answer or 404) but the
+# HTTPS port accepts connections for 2 s, it is taken as ready, with a
+# warning. A process that exits fails.
 wait_ready() {
-	local name=$1 pid=$2 port=$3 metrics=${4:-} deadline=$((SECONDS + READY_TIMEOUT)) tcp_polls=0 m s rc
+	local name=$1 pid=$2 port=$3 metrics=${4:-} path=${5:-/readyz} deadline=$((SECONDS + READY_TIMEOUT)) tcp_polls=0 m s rc
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid" && rc=0 || rc=$?
 			die "$name exited (status $rc) before it was ready; see its log below"
 		fi
 		m=000
-		[ -n "$metrics" ] && m=$(http_code "http://127.0.0.1:$metrics/readyz")
-		s=$(http_code "https://127.0.0.1:$port/readyz" --cacert "$ca")
+		[ -n "$metrics" ] && m=$(http_code "http://127.0.0.1:$metrics$path")
+		s=$(http_code "https://127.0.0.1:$port$path" --cacert "$ca")
 		if [ "$m" = 200 ] || [ "$s" = 200 ]; then
 			echo "$name ready (pid $pid, https://127.0.0.1:$port)" >&2
 			return 0
@@ -146,13 +211,18 @@ wait_ready() {
 		fi
 		sleep 0.1
 	done
-	die "$name not ready after ${READY_TIMEOUT}s (metrics /readyz: $m, https /readyz: $s)"
+	die "$name not ready after ${READY_TIMEOUT}s (metrics $path: $m, https $path: $s)"
 }
 
 wait_ready "tokenguard serve" "$tg_pid" "$tg_port" "$metrics_port"
 wait_ready floor "$floor_pid" "$floor_port"
 if [ "$REVIEW_ONLY" = 1 ]; then
 	wait_ready "floor (review-only)" "$review_pid" "$review_port"
+fi
+if [ "$PEERS" = 1 ]; then
+	wait_ready fakeapi "$api_pid" "$api_port" "$api_port"
+	wait_ready "pod-security webhook" "$psa_pid" "$psa_port" # /readyz: namespace informer synced
+	wait_ready opa "$opa_pid" "$opa_port" "" /health
 fi
 
 # --- load ------------------------------------------------------------------------
@@ -176,6 +246,18 @@ scenario() {
 		pidargs+=(-pid "floor-review-only=$review_pid")
 	fi
 	urls+=",$mode=https://127.0.0.1:$tg_port/validate/$mode?timeout=10s"
+	if [ "$PEERS" = 1 ]; then
+		# PSA answers on any path. OPA's v0 data API takes the AdmissionReview
+		# itself as input; the v1 API wants {"input": ...} around it.
+		urls+=",psa=https://127.0.0.1:$psa_port/validate?timeout=10s"
+		pidargs+=(-pid "psa=$psa_pid")
+		local api
+		for api in $OPA_API; do
+			urls+=",opa-$api=https://127.0.0.1:$opa_port/$api/data/tokenguard/admission/review?timeout=10s"
+			pidargs+=(-pid "opa-$api=$opa_pid")
+			[ "$api" = v1 ] && pidargs+=(-wrap-input opa-v1)
+		done
+	fi
 	echo >&2
 	echo "== $name: $fixture → /validate/$mode" >&2
 	echo
@@ -195,6 +277,10 @@ for s in $SCENARIOS; do
 	esac
 	if ! kill -0 "$tg_pid" 2>/dev/null; then
 		die "tokenguard serve died during $s"
+	fi
+	if [ "$PEERS" = 1 ]; then
+		kill -0 "$psa_pid" 2>/dev/null || die "the pod-security webhook died during $s"
+		kill -0 "$opa_pid" 2>/dev/null || die "opa died during $s"
 	fi
 done
 

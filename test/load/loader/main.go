@@ -46,6 +46,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +58,10 @@ import (
 type target struct {
 	Name   string `json:"name"`
 	URL    string `json:"url"`
-	PID    int    `json:"pid,omitempty"` // 0: no server CPU figures
+	PID    int    `json:"pid,omitempty"`        // 0: no server CPU figures
+	Wrap   bool   `json:"wrap_input,omitempty"` // body sent as {"input": body}
 	client *http.Client
+	body   []byte // nil: config.body
 }
 
 // config is what every run shares.
@@ -102,6 +105,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return fmt.Errorf("want name=PID, got %q", item)
 			}
 			pids[name] = pid
+		}
+		return nil
+	})
+	wrap := map[string]bool{}
+	fs.Func("wrap-input", "target `name` whose body is sent as {\"input\": body}, as OPA's v1 data API wants (repeatable, or a comma list)", func(s string) error {
+		for name := range strings.SplitSeq(s, ",") {
+			wrap[strings.TrimSpace(name)] = true
 		}
 		return nil
 	})
@@ -179,9 +189,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail("%s: no PEM certificate", *caFile)
 		}
 	}
+	for name := range wrap {
+		if !seen[name] {
+			return fail("-wrap-input %q: no such target", name)
+		}
+	}
 	for _, t := range targets {
 		t.PID = pids[t.Name]
 		t.client = newClient(tlsConf, *c, *reqTimeout)
+		if wrap[t.Name] { // once, at start: the same bytes inside for every target
+			t.Wrap = true
+			t.body = slices.Concat([]byte(`{"input":`), body, []byte(`}`))
+		}
 	}
 
 	cfg := &config{

@@ -153,7 +153,11 @@ func (w *workerStats) do(ctx context.Context, cfg *config, t *target, due time.T
 	if due.IsZero() {
 		due = start
 	}
-	resp, err := t.client.Do(newRequest(ctx, t, cfg.body))
+	reqBody := cfg.body
+	if t.body != nil {
+		reqBody = t.body
+	}
+	resp, err := t.client.Do(newRequest(ctx, t, reqBody))
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
 			return // the run's -timeout ended it: not the server's error
