@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 )
 
@@ -72,5 +73,26 @@ func TestParseTarget(t *testing.T) {
 	}
 	if _, err := parseTarget("warn=127.0.0.1:8443"); err == nil {
 		t.Error("URL without scheme: want an error")
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	status := "Name:\ttokenguard\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t 1262344 kB\nVmSize:\t 1262344 kB\nVmHWM:\t   21548 kB\nVmRSS:\t   19876 kB\nRssAnon:\t    9120 kB\nThreads:\t9\n"
+	m, err := parseStatus([]byte(status))
+	if err != nil || m.HWMkB != 21548 || m.RSSkB != 19876 {
+		t.Errorf("parseStatus = %+v, %v; want HWM 21548, RSS 19876", m, err)
+	}
+	for name, bad := range map[string]string{
+		"kernel thread (no Vm lines)": "Name:\tkthreadd\nState:\tS (sleeping)\n",
+		"no VmRSS":                    "VmHWM:\t 10 kB\n",
+		"not kB":                      "VmHWM:\t 10 MB\nVmRSS:\t 9 kB\n",
+		"not a number":                "VmHWM:\t ten kB\nVmRSS:\t 9 kB\n",
+	} {
+		if _, err := parseStatus([]byte(bad)); err == nil {
+			t.Errorf("%s: want an error", name)
+		}
+	}
+	if m, err := readMemory(os.Getpid()); err != nil || m.RSSkB <= 0 || m.HWMkB < m.RSSkB {
+		t.Errorf("readMemory(self) = %+v, %v; want 0 < VmRSS <= VmHWM", m, err)
 	}
 }

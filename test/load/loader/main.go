@@ -97,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	pids := map[string]int{}
-	fs.Func("pid", "`name=PID` of a target's server process, to read its CPU time from /proc (repeatable, or a comma list)", func(s string) error {
+	fs.Func("pid", "`name=PID` of a target's server process, to read its CPU time and peak RSS from /proc (repeatable, or a comma list)", func(s string) error {
 		for item := range strings.SplitSeq(s, ",") {
 			name, v, ok := strings.Cut(strings.TrimSpace(item), "=")
 			pid, err := strconv.Atoi(v)

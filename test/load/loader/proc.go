@@ -52,3 +52,48 @@ func clockTicks() int64 {
 	}
 	return 100
 }
+
+// memory is a process's resident set from /proc/PID/status, in kB: VmHWM
+// (the peak since it started) and VmRSS (now).
+type memory struct {
+	HWMkB, RSSkB int64
+}
+
+// readMemory reads VmHWM and VmRSS of process pid.
+func readMemory(pid int) (memory, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return memory{}, err
+	}
+	return parseStatus(data)
+}
+
+// parseStatus finds the "VmHWM:" and "VmRSS:" lines ("VmRSS:\t  12345 kB")
+// of a /proc/PID/status file; both must be there, in kB.
+func parseStatus(data []byte) (memory, error) {
+	var m memory
+	var seenHWM, seenRSS bool
+	for line := range strings.SplitSeq(string(data), "\n") {
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok || (key != "VmHWM" && key != "VmRSS") {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return memory{}, fmt.Errorf("/proc status: %s: %q is not \"N kB\"", key, strings.TrimSpace(rest))
+		}
+		v, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || v < 0 {
+			return memory{}, fmt.Errorf("/proc status: %s: %q is not a number", key, f[0])
+		}
+		if key == "VmHWM" {
+			m.HWMkB, seenHWM = v, true
+		} else {
+			m.RSSkB, seenRSS = v, true
+		}
+	}
+	if !seenHWM || !seenRSS {
+		return memory{}, errors.New("/proc status: no VmHWM or VmRSS line (a kernel thread, or not Linux)")
+	}
+	return m, nil
+}

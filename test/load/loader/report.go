@@ -35,6 +35,11 @@ type runResult struct {
 	MaxUs       float64     `json:"max_us"`
 	ServerCPUus float64     `json:"server_cpu_us_per_req"` // 0: not measured
 	LoaderCPUus float64     `json:"loader_cpu_us_per_req"`
+	// The server's VmHWM (peak RSS since it started, so also over the runs
+	// of earlier targets served by the same process) and VmRSS, read from
+	// /proc/PID/status after the run; 0: not measured.
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
+	RSSMB     float64 `json:"rss_mb,omitempty"`
 }
 
 // setLatencies sorts ns latencies and keeps nearest-rank percentiles in µs.
@@ -91,6 +96,9 @@ func (r *runResult) oneLine() string {
 	}
 	s := fmt.Sprintf("%6d req in %6.2fs  %8.0f req/s  p50 %6.0fµs  p99 %7.0fµs  max %7.0fµs  server %s µs/req  loader %5.1f µs/req",
 		r.Answered, r.ElapsedSec, r.ReqPerSec, r.P50us, r.P99us, r.MaxUs, server, r.LoaderCPUus)
+	if r.PeakRSSMB > 0 {
+		s += fmt.Sprintf("  peak RSS %.1f MB", r.PeakRSSMB)
+	}
 	if r.Late > 0 {
 		s += fmt.Sprintf("  late %d", r.Late)
 	}
@@ -109,7 +117,9 @@ type summary struct {
 	MaxUs       float64 `json:"max_us"` // worst round
 	ServerCPUus float64 `json:"server_cpu_us_per_req"`
 	LoaderCPUus float64 `json:"loader_cpu_us_per_req"`
-	OK          int     `json:"ok"` // summed over rounds, as are the rest
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"` // highest VmHWM over the rounds
+	RSSMB       float64 `json:"rss_mb,omitempty"`      // VmRSS after the last round
+	OK          int     `json:"ok"`                    // summed over rounds, as are the rest
 	Allowed     int     `json:"allowed"`
 	Denied      int     `json:"denied"`
 	Failures    int     `json:"failures"` // errors + non-200 + bad bodies + unanswered
@@ -176,6 +186,8 @@ func (rep *report) summarise() {
 		s.LoaderCPUus = median(t.Runs, func(r *runResult) float64 { return r.LoaderCPUus })
 		for _, r := range t.Runs {
 			s.MaxUs = max(s.MaxUs, r.MaxUs)
+			s.PeakRSSMB = max(s.PeakRSSMB, r.PeakRSSMB)
+			s.RSSMB = r.RSSMB
 			s.OK += r.OK
 			s.Allowed += r.Allowed
 			s.Denied += r.Denied
@@ -216,8 +228,8 @@ func (rep *report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "\n### %s (%d B)\n\n", rep.Body, rep.BodyBytes)
 	fmt.Fprintf(w, "%s; %d rounds, targets interleaved; median of rounds (max: worst round). %s, %d CPUs, GOMAXPROCS %d, HTTP/1.1 keep-alive.\n\n",
 		load, rep.Rounds, rep.GoVersion, rep.NumCPU, rep.GOMAXPROCS)
-	head := "| target | req/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/req | loader CPU µs/req | allowed / denied | failures |"
-	sep := "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+	head := "| target | req/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/req | peak RSS MB | loader CPU µs/req | allowed / denied | failures |"
+	sep := "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 	if rep.Baseline != "" {
 		head += fmt.Sprintf(" CPU × %s | req/s × %s | p99 × %s |", rep.Baseline, rep.Baseline, rep.Baseline)
 		sep += "--:|--:|--:|"
@@ -234,12 +246,16 @@ func (rep *report) markdown(w io.Writer) {
 		if t.PID > 0 {
 			cpu = fmt.Sprintf("%.1f", s.ServerCPUus)
 		}
+		rss := "n/a"
+		if s.PeakRSSMB > 0 {
+			rss = fmt.Sprintf("%.1f", s.PeakRSSMB)
+		}
 		fail := fmt.Sprint(s.Failures)
 		if s.Failures > 0 {
 			fail = "**" + fail + "**"
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.1f | %d / %d | %s |",
-			t.Name, s.ReqPerSec, s.P50us, s.P90us, s.P99us, s.MaxUs, cpu, s.LoaderCPUus, s.Allowed, s.Denied, fail)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s | %.1f | %d / %d | %s |",
+			t.Name, s.ReqPerSec, s.P50us, s.P90us, s.P99us, s.MaxUs, cpu, rss, s.LoaderCPUus, s.Allowed, s.Denied, fail)
 		if t.Ratios != nil {
 			r := t.Ratios
 			cpuRatio := "n/a"

@@ -126,6 +126,11 @@ func runOnce(cfg *config, t *target, warmup bool) *runResult {
 		if t.PID > 0 && (srvBefore < 0 || srvAfter < 0) {
 			r.ServerCPUus, r.ServerGone = 0, true
 		}
+		if t.PID > 0 && !r.ServerGone {
+			if m, err := readMemory(t.PID); err == nil {
+				r.PeakRSSMB, r.RSSMB = float64(m.HWMkB)/1024, float64(m.RSSkB)/1024
+			}
+		}
 		if cfg.procStatOK {
 			r.LoaderCPUus = per(selfAfter - selfBefore)
 		}
