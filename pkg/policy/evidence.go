@@ -48,3 +48,15 @@ var versionLabels = [...]string{
 	"io.k8s.display-version",
 	"version",
 }
+
+// IsVersionLabel reports whether an image label is one the policy reads for
+// a version; evidence sources keep only those (image configs may carry many
+// large labels, and evidence is cached per digest).
+func IsVersionLabel(key string) bool {
+	for _, k := range versionLabels {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}

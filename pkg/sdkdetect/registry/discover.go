@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // lookup finds the evidence of ref in its registry with credentials c and
@@ -343,7 +345,18 @@ func (d *discovery) configLabels(ctx context.Context, m *v1.Manifest) (map[strin
 		}
 		return nil, err
 	}
-	return cfg.Config.Labels, nil
+	// Keep only the labels the policy reads: the rest would only take room
+	// in the cache.
+	var labels map[string]string
+	for k, v := range cfg.Config.Labels {
+		if policy.IsVersionLabel(k) {
+			if labels == nil {
+				labels = make(map[string]string, 1)
+			}
+			labels[k] = v
+		}
+	}
+	return labels, nil
 }
 
 // blob opens a blob for reading.
