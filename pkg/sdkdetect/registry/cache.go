@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"container/list"
 	"sync"
 	"time"
 
@@ -10,7 +9,11 @@ import (
 
 // record is what one cache entry holds: the digest a tag points at (tag
 // entries), what was found for a digest (digest entries), or why nothing
-// could be found (failures, either kind).
+// could be found (failures, either kind). It is also the cache's list node:
+// a cache keeps 10,000 of them by default, so one allocation per entry
+// (no container/list element, no separate entry) keeps the heap small.
+// Once added, a record's findings never change; callers may keep it after
+// it is evicted.
 type record struct {
 	// digest is the manifest digest a tag points at; tag entries only.
 	digest string
@@ -24,6 +27,12 @@ type record struct {
 	reason      string
 	// ttl is how long the record stays valid; 0 means until evicted.
 	ttl time.Duration
+
+	// The cache's bookkeeping, guarded by cache.mu; set by cache.add.
+	key        string
+	prev, next *record // towards the most and the least recently used
+	size       int64
+	expires    int64 // unix nanoseconds; 0: never
 }
 
 // fill copies the record into ev. The labels map and packages slice are
@@ -38,9 +47,9 @@ func (r *record) fill(ev *policy.Evidence) *policy.Evidence {
 	return ev
 }
 
-// size approximates the memory a record holds, for the byte bound.
-func (r *record) size(key string) int64 {
-	const overhead = 256 // list element, map entry, record header
+// sizeOf approximates the memory a record holds, for the byte bound.
+func (r *record) sizeOf(key string) int64 {
+	const overhead = 224 // the record and its map entry
 	n := int64(overhead + 2*len(key) + len(r.digest) + len(r.sbom) + len(r.unavailable) + len(r.reason))
 	for k, v := range r.labels {
 		n += int64(len(k) + len(v) + 48)
@@ -56,61 +65,61 @@ func (r *record) size(key string) int64 {
 // entries may also expire. It is safe for concurrent use.
 type cache struct {
 	mu         sync.Mutex
-	ll         list.List // front: most recently used
-	items      map[string]*list.Element
+	head, tail *record // most and least recently used
+	items      map[string]*record
 	maxEntries int
 	maxBytes   int64
 	bytes      int64
 	now        func() time.Time
 }
 
-type cacheEntry struct {
-	key     string
-	rec     *record
-	size    int64
-	expires time.Time // zero: never
-}
-
 func newCache(maxEntries int, maxBytes int64, now func() time.Time) *cache {
-	return &cache{items: make(map[string]*list.Element), maxEntries: maxEntries, maxBytes: maxBytes, now: now}
+	return &cache{items: make(map[string]*record), maxEntries: maxEntries, maxBytes: maxBytes, now: now}
 }
 
 // get returns the record for key, if present and not expired.
 func (c *cache) get(key string) (*record, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	rec, ok := c.items[key]
 	if !ok {
 		return nil, false
 	}
-	e := el.Value.(*cacheEntry)
-	if !e.expires.IsZero() && !c.now().Before(e.expires) {
-		c.remove(el)
+	if rec.expires != 0 && c.now().UnixNano() >= rec.expires {
+		c.remove(rec)
 		return nil, false
 	}
-	c.ll.MoveToFront(el)
-	return e.rec, true
+	c.unlink(rec)
+	c.pushFront(rec)
+	return rec, true
 }
 
 // add stores rec under key, evicting the least recently used entries
 // beyond the bounds. A record larger than the whole byte bound is not kept.
 func (c *cache) add(key string, rec *record) {
-	e := &cacheEntry{key: key, rec: rec, size: rec.size(key)}
+	size := rec.sizeOf(key)
+	var expires int64
 	if rec.ttl > 0 {
-		e.expires = c.now().Add(rec.ttl)
+		expires = c.now().Add(rec.ttl).UnixNano()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.remove(el)
+	if rec.key != "" { // already a node, of this or another key: add a copy
+		cp := *rec
+		rec = &cp
 	}
-	if e.size > c.maxBytes {
+	rec.key, rec.size, rec.expires = key, size, expires
+	if old, ok := c.items[key]; ok {
+		c.remove(old)
+	}
+	if rec.size > c.maxBytes {
 		return
 	}
-	c.items[key] = c.ll.PushFront(e)
-	c.bytes += e.size
-	for c.ll.Len() > c.maxEntries || c.bytes > c.maxBytes {
-		c.remove(c.ll.Back())
+	c.items[key] = rec
+	c.pushFront(rec)
+	c.bytes += rec.size
+	for len(c.items) > c.maxEntries || c.bytes > c.maxBytes {
+		c.remove(c.tail)
 	}
 }
 
@@ -118,20 +127,45 @@ func (c *cache) add(key string, rec *record) {
 func (c *cache) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.remove(el)
+	if rec, ok := c.items[key]; ok {
+		c.remove(rec)
 	}
 }
 
-func (c *cache) remove(el *list.Element) {
-	e := c.ll.Remove(el).(*cacheEntry)
-	delete(c.items, e.key)
-	c.bytes -= e.size
+func (c *cache) remove(rec *record) {
+	c.unlink(rec)
+	delete(c.items, rec.key)
+	c.bytes -= rec.size
+}
+
+func (c *cache) pushFront(rec *record) {
+	rec.prev, rec.next = nil, c.head
+	if c.head != nil {
+		c.head.prev = rec
+	}
+	c.head = rec
+	if c.tail == nil {
+		c.tail = rec
+	}
+}
+
+func (c *cache) unlink(rec *record) {
+	if rec.prev != nil {
+		rec.prev.next = rec.next
+	} else {
+		c.head = rec.next
+	}
+	if rec.next != nil {
+		rec.next.prev = rec.prev
+	} else {
+		c.tail = rec.prev
+	}
+	rec.prev, rec.next = nil, nil
 }
 
 // stats returns the number of entries and their approximate bytes.
 func (c *cache) stats() (entries int, bytes int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ll.Len(), c.bytes
+	return len(c.items), c.bytes
 }

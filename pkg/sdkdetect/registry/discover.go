@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -190,7 +191,7 @@ func (s *Source) merge(ref name.Reference, labels map[string]string, firstErr er
 		}
 		for _, f := range r.found {
 			if rec.sbom == "" {
-				rec.sbom = f.source
+				rec.sbom = intern(f.source)
 			}
 			for _, p := range f.packages {
 				k := pkgKey{p.Type, p.Namespace, p.Name, p.Version, f.platform}
@@ -198,7 +199,13 @@ func (s *Source) merge(ref name.Reference, labels map[string]string, firstErr er
 					continue
 				}
 				seen[k] = true
-				p.Source, p.Platform = f.source, f.platform
+				// One copy of each name, source and platform for the whole
+				// cache (only catalogued packages are kept, a small set).
+				// The version is a substring of the whole package URL:
+				// keep only its own bytes.
+				p.Type, p.Namespace, p.Name = intern(p.Type), intern(p.Namespace), intern(p.Name)
+				p.Version = strings.Clone(p.Version)
+				p.Source, p.Platform = intern(f.source), intern(f.platform)
 				rec.packages = append(rec.packages, p)
 			}
 		}
@@ -211,6 +218,15 @@ func (s *Source) merge(ref name.Reference, labels map[string]string, firstErr er
 		rec.unavailable, rec.reason, rec.ttl = f.unavailable, f.reason, f.ttl
 	}
 	return rec
+}
+
+// intern returns the canonical copy of s, so that the strings repeated in
+// every cache record share their bytes.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 // discovery reads one repository with one puller.

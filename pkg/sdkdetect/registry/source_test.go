@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,6 +278,67 @@ func TestCacheBounds(t *testing.T) {
 	}
 	if _, b := c.stats(); b > 64<<10 {
 		t.Errorf("bytes = %d above the bound", b)
+	}
+}
+
+// TestCacheLRU: the least recently used entry goes first, a get refreshes
+// an entry, replacing a key keeps one entry, a record added under a second
+// key is copied (the first stays linked), and expired entries are gone.
+func TestCacheLRU(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c := newCache(3, 1<<20, func() time.Time { return now })
+	keys := func() []string {
+		var ks []string
+		for r := c.head; r != nil; r = r.next {
+			ks = append(ks, r.key)
+		}
+		// The list must read the same backwards.
+		var back []string
+		for r := c.tail; r != nil; r = r.prev {
+			back = append([]string{r.key}, back...)
+		}
+		if !slices.Equal(ks, back) {
+			t.Fatalf("list forwards %v, backwards %v", ks, back)
+		}
+		return ks
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		c.add(k, &record{sbom: k})
+	}
+	if got := keys(); !slices.Equal(got, []string{"c", "b", "a"}) {
+		t.Fatalf("order %v", got)
+	}
+	if r, ok := c.get("a"); !ok || r.sbom != "a" {
+		t.Fatalf("get a = %v, %v", r, ok)
+	}
+	c.add("d", &record{sbom: "d"}) // evicts b, the least recently used
+	if got := keys(); !slices.Equal(got, []string{"d", "a", "c"}) {
+		t.Fatalf("after get a and add d: %v", got)
+	}
+	c.add("c", &record{sbom: "c2"}) // replaces c
+	if r, _ := c.get("c"); r == nil || r.sbom != "c2" || len(c.items) != 3 {
+		t.Fatalf("replaced c: %v, %d items", r, len(c.items))
+	}
+	shared := &record{sbom: "shared"}
+	c.add("x", shared)
+	c.add("y", shared)
+	if got := keys(); !slices.Equal(got, []string{"y", "x", "c"}) {
+		t.Fatalf("one record under two keys: %v", got)
+	}
+	c.drop("y")
+	if r, ok := c.get("x"); !ok || r.sbom != "shared" {
+		t.Fatalf("x after dropping y: %v %v", r, ok)
+	}
+	c.add("ttl", &record{sbom: "ttl", ttl: time.Minute})
+	if _, ok := c.get("ttl"); !ok {
+		t.Fatal("ttl entry missing before it expires")
+	}
+	now = now.Add(time.Minute)
+	if _, ok := c.get("ttl"); ok {
+		t.Fatal("ttl entry still there when it expires")
+	}
+	if got := keys(); slices.Contains(got, "ttl") || len(got) != len(c.items) {
+		t.Fatalf("after expiry: list %v, %d items", got, len(c.items))
 	}
 }
 

@@ -37,6 +37,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,13 +61,17 @@ func main() {
 	parallel := flag.Int("parallel", 8, "concurrent pushes and lookups")
 	purl := flag.String("purl", "pkg:golang/k8s.io/client-go@v0.29.3", "the catalogued package in every SBOM")
 	serve := flag.String("serve", "", "a tokenguard binary: measure `tokenguard serve` itself (VmRSS, VmHWM) instead of a registry.Source in this process")
+	memprofile := flag.String("memprofile", "", "write a heap profile to `file` after the lookups (in-process mode only): go tool pprof -sample_index=inuse_space -top -focus registry FILE")
 	fixture := flag.String("fixture", "test/load/fixtures/pod-3c-allowed.json", "-serve: the AdmissionReview sent, its containers' images replaced by one digest per review")
 	flag.Parse()
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1 // every allocation: exact bytes per cache entry
+	}
 	var err error
 	if *serve != "" {
 		err = runServe(*serve, *fixture, *images, *entries, *parallel, *purl)
 	} else {
-		err = run(*images, *entries, *parallel, *purl)
+		err = run(*images, *entries, *parallel, *purl, *memprofile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cachemem:", err)
@@ -74,7 +79,7 @@ func main() {
 	}
 }
 
-func run(images, entries, parallel int, purl string) error {
+func run(images, entries, parallel int, purl, memprofile string) error {
 	catalog, err := policy.DefaultCatalog()
 	if err != nil {
 		return err
@@ -124,6 +129,11 @@ func run(images, entries, parallel int, purl string) error {
 	}
 	warm := time.Since(start)
 	after := measure()
+	if memprofile != "" {
+		if err := writeHeapProfile(memprofile); err != nil {
+			return err
+		}
+	}
 
 	fmt.Printf("looked up %d digests in %s (%d with the SBOM package, %d unavailable); second pass %s (%.1f µs/lookup)\n",
 		images, looked.Round(time.Millisecond), withSBOM.Load(), unavailable.Load(), warm.Round(time.Millisecond),
@@ -220,4 +230,17 @@ func push(reg *e2e.Registry, images, parallel int, purl string) ([]string, error
 	fmt.Printf("pushed %d images with SBOM referrers in %s\n", images, time.Since(start).Round(time.Millisecond))
 
 	return refs, nil
+}
+
+// writeHeapProfile writes the heap profile (as of the last GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot write the heap profile: %w", err)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write the heap profile %s: %w", path, err)
+	}
+	return f.Close()
 }
