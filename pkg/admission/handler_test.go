@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -326,5 +327,76 @@ func TestRequestTimeout(t *testing.T) {
 		if got := requestTimeout(req).String(); got != tt.want {
 			t.Errorf("%q: %s, want %s", tt.query, got, tt.want)
 		}
+	}
+}
+
+// TestConcurrentReviewsOwnTheirBodies: request bodies are read into pooled
+// buffers and the object is decoded from them in place, so a buffer given
+// back too early, or a decision that kept pointing into one, would answer a
+// review with another's uid or verdict. Many reviews of different sizes and
+// verdicts at once, each with its own uid, must each get their own answer.
+func TestConcurrentReviewsOwnTheirBodies(t *testing.T) {
+	s := newTestServer(t, UnknownAllow)
+	type kase struct {
+		body    []byte
+		allowed bool
+		mention string // in the denial message
+	}
+	var cases []kase
+	for _, c := range []struct {
+		name    string
+		allowed bool
+		mention string
+	}{
+		{"pod-two-too-old", false, `container "aws-node"`},
+		{"pod-addon-ok", true, ""},
+		{"deployment-too-old", false, "violates"},
+		{"deployment-ok", true, ""},
+	} {
+		cases = append(cases, kase{fixture(t, c.name), c.allowed, c.mention})
+	}
+	const workers, each = 8, 150
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c := cases[(w+i)%len(cases)]
+				uid := fmt.Sprintf("uid-%d-%d", w, i)
+				var review map[string]any
+				if err := json.Unmarshal(c.body, &review); err != nil {
+					errs <- err.Error()
+					return
+				}
+				review["request"].(map[string]any)["uid"] = uid
+				body, _ := json.Marshal(review)
+				rec := s.post(ModeEnforce, body, "")
+				var out admissionv1.AdmissionReview
+				if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Response == nil {
+					errs <- fmt.Sprintf("%s: HTTP %d %s", uid, rec.Code, rec.Body)
+					continue
+				}
+				r := out.Response
+				switch {
+				case string(r.UID) != uid:
+					errs <- fmt.Sprintf("sent uid %s, answered uid %s", uid, r.UID)
+				case r.Allowed != c.allowed:
+					errs <- fmt.Sprintf("%s: allowed %v, want %v", uid, r.Allowed, c.allowed)
+				case !c.allowed && (r.Result == nil || !strings.Contains(r.Result.Message, c.mention)):
+					errs <- fmt.Sprintf("%s: denial %+v does not mention %s", uid, r.Result, c.mention)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for e := range errs {
+		if n++; n <= 5 {
+			t.Error(e)
+		}
+	}
+	if n > 5 {
+		t.Errorf("... %d failures in all", n)
 	}
 }
