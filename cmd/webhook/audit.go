@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -134,15 +133,15 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	cfg.Timeout = auditRequestTimeout
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := newKubeClient(cfg)
 	if err != nil {
-		return fail("cannot build a client for the API server %s: %v", cfg.Host, err)
+		return fail("%v", err)
 	}
 	ctx := context.Background()
 	if controlPlane == nil {
-		info, err := client.Discovery().ServerVersion()
+		info, err := client.ServerVersion(ctx)
 		if err != nil {
-			return fail("cannot reach the API server %s: %v", cfg.Host, err)
+			return fail("%v; check that the API server is reachable with this kubeconfig, or give --cluster-version", err)
 		}
 		v, err := policy.ParseKubeVersion(info.GitVersion)
 		if err != nil {

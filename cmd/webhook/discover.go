@@ -6,11 +6,11 @@ import (
 	"os"
 	"time"
 
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -27,14 +27,14 @@ func discoverControlPlane(ctx context.Context, kubeconfig string, eng *engine.En
 		return
 	}
 	cfg.Timeout = 5 * time.Second
-	client, err := discovery.NewDiscoveryClientForConfig(cfg)
+	client, err := newKubeClient(cfg)
 	if err != nil {
-		log.Warn("cannot discover the control-plane version", "error", err.Error())
+		log.Warn("cannot discover the control-plane version; kube-proxy findings stay unknown (set controlPlaneVersion in the configuration)", "error", err.Error())
 		return
 	}
 	backoff := time.Second
 	for {
-		info, err := client.ServerVersion()
+		info, err := client.ServerVersion(ctx)
 		if err == nil {
 			v, perr := policy.ParseKubeVersion(info.GitVersion)
 			if perr == nil {
@@ -64,4 +64,14 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 		return rest.InClusterConfig()
 	}
 	return nil, nil
+}
+
+// newKubeClient is the API client of cfg (not modified), sending
+// User-Agent tokenguard/<version> unless cfg sets one.
+func newKubeClient(cfg *rest.Config) (*kube.Client, error) {
+	if cfg.UserAgent == "" {
+		cfg = rest.CopyConfig(cfg)
+		cfg.UserAgent = "tokenguard/" + version
+	}
+	return kube.NewForConfig(cfg)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/config"
@@ -17,7 +15,7 @@ import (
 // enforce mode would deny (admission.Previewer). It reads pods, replica
 // sets and jobs of that namespace (RBAC in deploy/base/rbac.yaml).
 type enforcePreview struct {
-	client   kubernetes.Interface
+	client   clusteraudit.Client
 	engine   *engine.Engine
 	unknown  config.UnknownAction
 	exempter admission.Exempter

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -33,9 +32,9 @@ func startPullSecrets(ctx context.Context, kubeconfig string, log *slog.Logger) 
 	if err == nil && cfg == nil {
 		err = errNoCluster
 	}
-	var client kubernetes.Interface
+	var client pullsecrets.Client
 	if err == nil {
-		client, err = kubernetes.NewForConfig(cfg)
+		client, err = newKubeClient(cfg)
 	}
 	if err != nil {
 		log.Warn("registry.pullSecrets is on but the cluster cannot be reached; lookups use the webhook's own credentials only", "error", err.Error())
@@ -54,7 +53,7 @@ var errNoCluster error = noClusterError{}
 
 // pullSecretsHook starts PullSecrets on client and waits at most
 // syncTimeout for the caches.
-func pullSecretsHook(ctx context.Context, client kubernetes.Interface, syncTimeout time.Duration, log *slog.Logger) (evidenceContextFunc, func()) {
+func pullSecretsHook(ctx context.Context, client pullsecrets.Client, syncTimeout time.Duration, log *slog.Logger) (evidenceContextFunc, func()) {
 	ps := pullsecrets.New(client, 0)
 	ctx, cancel := context.WithCancel(ctx)
 	ps.Start(ctx)

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/tokenguard/tokenguard/pkg/kube/kubetest"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -19,7 +20,7 @@ func TestPullSecretsHook(t *testing.T) {
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.example.com":{"username":"u","password":"p"}}}`)},
 	})
-	hook, stop := pullSecretsHook(context.Background(), client, 10*time.Second, slog.New(slog.DiscardHandler))
+	hook, stop := pullSecretsHook(context.Background(), kubetest.New(client), 10*time.Second, slog.New(slog.DiscardHandler))
 	defer stop()
 	ctx := context.Background()
 	if got := hook(ctx, "team", &policy.PodSpec{ImagePullSecrets: []string{"regcred"}}); got == ctx {

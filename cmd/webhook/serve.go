@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	kwhprometheus "github.com/slok/kubewebhook/v2/pkg/metrics/prometheus"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
@@ -153,8 +152,10 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	// API, when there is one to read.
 	if rc, err := restConfig(f.kubeconfig); err == nil && rc != nil {
 		rc.Timeout = 2 * time.Second
-		if client, err := kubernetes.NewForConfig(rc); err == nil {
+		if client, err := newKubeClient(rc); err == nil {
 			reviewer.Previewer = &enforcePreview{client: client, engine: eng, unknown: cfg.Unknown, exempter: exempter}
+		} else {
+			log.Warn("namespace enforce preview is off: no API client for the cluster's configuration", "error", err.Error())
 		}
 	} else if err != nil {
 		log.Warn("namespace enforce preview is off: the cluster cannot be reached", "error", err.Error())

@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -24,6 +24,15 @@ import (
 
 // DefaultPageSize is the Limit of each LIST request.
 const DefaultPageSize = 500
+
+// Client lists pods, replica sets and jobs of a namespace ("" is every
+// namespace): *kube.Client, or in tests a clientset through
+// kubetest.Clientset. Its errors name the resource and namespace.
+type Client interface {
+	ListPods(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.PodList, error)
+	ListReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (*appsv1.ReplicaSetList, error)
+	ListJobs(ctx context.Context, namespace string, opts metav1.ListOptions) (*batchv1.JobList, error)
+}
 
 // Options says what to read.
 type Options struct {
@@ -56,7 +65,7 @@ type Workload struct {
 // pod is owned by one, the ReplicaSets and Jobs in scope (one paginated LIST
 // each) to find their owners. It returns the workloads sorted by namespace,
 // kind and name.
-func Collect(ctx context.Context, client kubernetes.Interface, opts Options) ([]Workload, error) {
+func Collect(ctx context.Context, client Client, opts Options) ([]Workload, error) {
 	limit := opts.PageSize
 	if limit <= 0 {
 		limit = DefaultPageSize
@@ -64,9 +73,9 @@ func Collect(ctx context.Context, client kubernetes.Interface, opts Options) ([]
 	ns := opts.Namespace
 	var pods []corev1.Pod
 	err := paginate(ctx, limit, func(lo metav1.ListOptions) (string, error) {
-		l, err := client.CoreV1().Pods(ns).List(ctx, lo)
+		l, err := client.ListPods(ctx, ns, lo)
 		if err != nil {
-			return "", fmt.Errorf("listing pods: %w", err)
+			return "", err
 		}
 		pods = append(pods, l.Items...)
 		return l.Continue, nil
@@ -86,9 +95,9 @@ func Collect(ctx context.Context, client kubernetes.Interface, opts Options) ([]
 	owners := map[types.UID]*metav1.OwnerReference{}
 	if needRS {
 		err := paginate(ctx, limit, func(lo metav1.ListOptions) (string, error) {
-			l, err := client.AppsV1().ReplicaSets(ns).List(ctx, lo)
+			l, err := client.ListReplicaSets(ctx, ns, lo)
 			if err != nil {
-				return "", fmt.Errorf("listing replicasets: %w", err)
+				return "", err
 			}
 			for i := range l.Items {
 				owners[l.Items[i].UID] = metav1.GetControllerOf(&l.Items[i])
@@ -101,9 +110,9 @@ func Collect(ctx context.Context, client kubernetes.Interface, opts Options) ([]
 	}
 	if needJobs {
 		err := paginate(ctx, limit, func(lo metav1.ListOptions) (string, error) {
-			l, err := client.BatchV1().Jobs(ns).List(ctx, lo)
+			l, err := client.ListJobs(ctx, ns, lo)
 			if err != nil {
-				return "", fmt.Errorf("listing jobs: %w", err)
+				return "", err
 			}
 			for i := range l.Items {
 				owners[l.Items[i].UID] = metav1.GetControllerOf(&l.Items[i])

@@ -18,6 +18,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/kube/kubetest"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 	"github.com/tokenguard/tokenguard/pkg/staletoken"
@@ -104,7 +105,7 @@ func summarize(ws []Workload) []summary {
 
 func TestCollectGroupsByOwningWorkload(t *testing.T) {
 	client := fake.NewClientset(fixture()...)
-	ws, err := Collect(context.Background(), client, Options{})
+	ws, err := Collect(context.Background(), kubetest.New(client), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestCollectGroupsByOwningWorkload(t *testing.T) {
 
 func TestCollectNamespaceScope(t *testing.T) {
 	client := fake.NewClientset(fixture()...)
-	ws, err := Collect(context.Background(), client, Options{Namespace: "other"})
+	ws, err := Collect(context.Background(), kubetest.New(client), Options{Namespace: "other"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestCollectNamespaceScope(t *testing.T) {
 
 func TestCollectBarePodsListOnlyPods(t *testing.T) {
 	client := fake.NewClientset(pod("a", "p1", "", "", "", dnsNew))
-	if _, err := Collect(context.Background(), client, Options{}); err != nil {
+	if _, err := Collect(context.Background(), kubetest.New(client), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(client.Actions()); n != 1 {
@@ -190,7 +191,7 @@ func TestCollectPaginates(t *testing.T) {
 		}
 		return true, l, nil
 	})
-	ws, err := Collect(context.Background(), client, Options{PageSize: 3})
+	ws, err := Collect(context.Background(), kubetest.New(client), Options{PageSize: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,16 +213,16 @@ func TestCollectListError(t *testing.T) {
 	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, fmt.Errorf("boom")
 	})
-	_, err := Collect(context.Background(), client, Options{})
-	if err == nil || !strings.Contains(err.Error(), "listing pods: boom") {
-		t.Errorf("err = %v, want listing pods: boom", err)
+	_, err := Collect(context.Background(), kubetest.New(client), Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot list pods in all namespaces: boom") {
+		t.Errorf("err = %v, want cannot list pods in all namespaces: boom", err)
 	}
 }
 
 func judged(t *testing.T) []Workload {
 	t.Helper()
 	client := fake.NewClientset(fixture()...)
-	ws, err := Collect(context.Background(), client, Options{Namespace: "apps"})
+	ws, err := Collect(context.Background(), kubetest.New(client), Options{Namespace: "apps"})
 	if err != nil {
 		t.Fatal(err)
 	}

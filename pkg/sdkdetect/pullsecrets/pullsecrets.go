@@ -19,68 +19,137 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 )
 
 // DefaultResync is the informers' resync period.
 const DefaultResync = 10 * time.Minute
 
+// Client lists and watches service accounts and secrets ("" namespace is
+// every namespace): *kube.Client, or in tests a clientset through
+// kubetest.Clientset.
+type Client interface {
+	ListServiceAccounts(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.ServiceAccountList, error)
+	WatchServiceAccounts(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
+	ListSecrets(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.SecretList, error)
+	WatchSecrets(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
+}
+
 // PullSecrets answers "which registry credentials may this pod use" from
 // informer caches. Create it with New, then Start and WaitForSync.
 type PullSecrets struct {
-	factories      []informers.SharedInformerFactory
-	serviceAccount corelisters.ServiceAccountLister
-	secrets        []corelisters.SecretLister
+	informers      []cache.SharedIndexInformer
+	serviceAccount cache.Indexer   // *corev1.ServiceAccount by "namespace/name"
+	secrets        []cache.Indexer // *corev1.Secret by "namespace/name", one per type
 	synced         []cache.InformerSynced
+
+	mu      sync.Mutex
+	started bool
+	running sync.WaitGroup
 }
 
 // New returns PullSecrets reading through client. Nothing is sent before
 // Start.
-func New(client kubernetes.Interface, resync time.Duration) *PullSecrets {
+func New(client Client, resync time.Duration) *PullSecrets {
 	if resync <= 0 {
 		resync = DefaultResync
 	}
 	ps := &PullSecrets{}
-	sa := informers.NewSharedInformerFactory(client, resync)
-	ps.serviceAccount = sa.Core().V1().ServiceAccounts().Lister()
-	ps.synced = append(ps.synced, sa.Core().V1().ServiceAccounts().Informer().HasSynced)
-	ps.factories = append(ps.factories, sa)
+	sa := newInformer(client, &corev1.ServiceAccount{}, "serviceaccounts", resync,
+		listWatch(client.ListServiceAccounts, client.WatchServiceAccounts, ""))
+	ps.serviceAccount = sa.GetIndexer()
+	ps.add(sa)
 	// A field selector takes one value per field, hence one informer per
 	// secret type.
 	for _, t := range []corev1.SecretType{corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg} {
 		selector := fields.OneTermEqualSelector("type", string(t)).String()
-		f := informers.NewSharedInformerFactoryWithOptions(client, resync,
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
-		inf := f.Core().V1().Secrets()
-		ps.secrets = append(ps.secrets, inf.Lister())
-		ps.synced = append(ps.synced, inf.Informer().HasSynced)
-		ps.factories = append(ps.factories, f)
+		inf := newInformer(client, &corev1.Secret{}, "secrets of type "+string(t), resync,
+			listWatch(client.ListSecrets, client.WatchSecrets, selector))
+		ps.secrets = append(ps.secrets, inf.GetIndexer())
+		ps.add(inf)
 	}
 	return ps
 }
 
+// listWatch lists and watches with list and watchFn in every namespace,
+// with fieldSelector.
+func listWatch[L runtime.Object](
+	list func(context.Context, string, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, string, metav1.ListOptions) (watch.Interface, error),
+	fieldSelector string,
+) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = fieldSelector
+			l, err := list(ctx, metav1.NamespaceAll, o)
+			if err != nil {
+				return nil, err // not a typed nil
+			}
+			return l, nil
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = fieldSelector
+			return watchFn(ctx, metav1.NamespaceAll, o)
+		},
+	}
+}
+
+// newInformer is an informer of lw's objects, keyed "namespace/name"
+// (Keychain's only lookup, so no indexes), keeping no managed fields.
+func newInformer(client Client, example runtime.Object, description string, resync time.Duration, lw *cache.ListWatch) cache.SharedIndexInformer {
+	// The client says whether its watches can stream the initial list (a
+	// fake clientset's cannot), as the clientset's informers do.
+	inf := cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client), example,
+		cache.SharedIndexInformerOptions{ResyncPeriod: resync, ObjectDescription: description})
+	_ = inf.SetTransform(stripManagedFields) // cannot fail before Run
+	return inf
+}
+
+// stripManagedFields drops metadata.managedFields, which Keychain never
+// reads, from cached objects.
+func stripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+func (ps *PullSecrets) add(inf cache.SharedIndexInformer) {
+	ps.informers = append(ps.informers, inf)
+	ps.synced = append(ps.synced, inf.HasSynced)
+}
+
 // Start starts the informers; they stop when ctx ends (call Shutdown to
-// wait for them).
+// wait for them). Later calls do nothing.
 func (ps *PullSecrets) Start(ctx context.Context) {
-	for _, f := range ps.factories {
-		f.Start(ctx.Done())
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.started {
+		return
+	}
+	ps.started = true
+	for _, inf := range ps.informers {
+		ps.running.Add(1)
+		go func() {
+			defer ps.running.Done()
+			inf.RunWithContext(ctx)
+		}()
 	}
 }
 
 // Shutdown waits for the informers to stop, after Start's ctx has ended.
 func (ps *PullSecrets) Shutdown() {
-	for _, f := range ps.factories {
-		f.Shutdown()
-	}
+	ps.running.Wait()
 }
 
 // WaitForSync waits until every informer has listed once, or ctx ends;
@@ -101,7 +170,7 @@ func (ps *PullSecrets) Keychain(namespace, serviceAccount string, podSecrets []s
 		serviceAccount = "default"
 	}
 	names := slices.Clone(podSecrets)
-	if sa, err := ps.serviceAccount.ServiceAccounts(namespace).Get(serviceAccount); err == nil {
+	if sa, ok := get[*corev1.ServiceAccount](ps.serviceAccount, namespace, serviceAccount); ok {
 		for _, r := range sa.ImagePullSecrets {
 			names = append(names, r.Name)
 		}
@@ -135,10 +204,21 @@ func (ps *PullSecrets) Keychain(namespace, serviceAccount string, podSecrets []s
 }
 
 func (ps *PullSecrets) secret(namespace, name string) *corev1.Secret {
-	for _, l := range ps.secrets {
-		if s, err := l.Secrets(namespace).Get(name); err == nil {
+	for _, idx := range ps.secrets {
+		if s, ok := get[*corev1.Secret](idx, namespace, name); ok {
 			return s
 		}
 	}
 	return nil
+}
+
+// get returns the cached object namespace/name of idx.
+func get[T runtime.Object](idx cache.Indexer, namespace, name string) (T, bool) {
+	obj, exists, err := idx.GetByKey(namespace + "/" + name)
+	if err != nil || !exists {
+		var zero T
+		return zero, false
+	}
+	t, ok := obj.(T)
+	return t, ok
 }

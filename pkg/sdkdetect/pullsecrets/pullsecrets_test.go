@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/tokenguard/tokenguard/pkg/kube/kubetest"
 )
 
 func dockerConfigJSON(ns, n, rv, cfg string) *corev1.Secret {
@@ -41,7 +43,7 @@ func started(t *testing.T, objs ...any) (*PullSecrets, *fake.Clientset) {
 			t.Fatal(err)
 		}
 	}
-	ps := New(client, 0)
+	ps := New(kubetest.New(client), 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); ps.Shutdown() })
 	ps.Start(ctx)
