@@ -3,9 +3,11 @@ package load
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -19,14 +21,18 @@ import (
 // and checks that each looks like what kube-apiserver sends a validating
 // webhook on CREATE: compact JSON in Go field order, a distinct request uid,
 // dryRun false, CreateOptions, kind/resource/requestKind/requestResource.
+// The Pod fixtures are also checked against Pod Security "restricted": the
+// allowed one must pass it (the PSA peer allows it), the denied one not.
+// hack/gen-admission-fixtures.py writes them.
 func TestFixtures(t *testing.T) {
 	tests := []struct {
-		file     string
-		kind     metav1.GroupVersionKind
-		resource string
-		images   []string
-		minSize  int // bytes on the wire (the file is sent as is)
-		maxSize  int
+		file       string
+		kind       metav1.GroupVersionKind
+		resource   string
+		images     []string
+		minSize    int // bytes on the wire (the file is sent as is)
+		maxSize    int
+		restricted bool // Pods: meets Pod Security "restricted"
 	}{
 		{
 			file:     "pod-3c-allowed.json",
@@ -38,6 +44,7 @@ func TestFixtures(t *testing.T) {
 				"public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.2.20241008",
 			},
 			minSize: 4400 * 8 / 10, maxSize: 4400 * 12 / 10, // ~4.4 KB ±20%
+			restricted: true,
 		},
 		{
 			file:     "pod-3c-denied.json",
@@ -135,6 +142,7 @@ func TestFixtures(t *testing.T) {
 					t.Error("object lacks the uid/name/creationTimestamp set before validating admission")
 				}
 				checkTokenVolume(t, spec)
+				checkRestricted(t, spec, tt.restricted)
 			case "Deployment":
 				d := new(appsv1.Deployment)
 				strict(t, req.Object.Raw, d)
@@ -187,6 +195,80 @@ func checkTokenVolume(t *testing.T, spec *corev1.PodSpec) {
 		return
 	}
 	t.Error("no kube-api-access projected volume")
+}
+
+// checkRestricted checks a pod spec against the Pod Security Standards
+// "restricted" profile as the PSA webhook applies it to a Pod (latest
+// version; the checks the fixtures' fields can fail): no host namespaces or
+// ports, only the allowed volume types (no hostPath), nothing privileged, no
+// privilege escalation, runAsNonRoot true and no UID 0, seccomp
+// RuntimeDefault or Localhost, all capabilities dropped and at most
+// NET_BIND_SERVICE added. want: whether the spec must pass or fail.
+func checkRestricted(t *testing.T, spec *corev1.PodSpec, want bool) {
+	t.Helper()
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+	if spec.HostNetwork || spec.HostPID || spec.HostIPC {
+		fail("host namespaces")
+	}
+	for _, v := range spec.Volumes {
+		if s := v.VolumeSource; s.ConfigMap == nil && s.CSI == nil && s.DownwardAPI == nil && s.EmptyDir == nil &&
+			s.Ephemeral == nil && s.PersistentVolumeClaim == nil && s.Projected == nil && s.Secret == nil {
+			fail("volume %s: a type restricted does not allow (hostPath, ...)", v.Name)
+		}
+	}
+	psc := spec.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	if psc.RunAsUser != nil && *psc.RunAsUser == 0 {
+		fail("pod runAsUser 0")
+	}
+	seccompOK := func(p *corev1.SeccompProfile) bool {
+		return p != nil && (p.Type == corev1.SeccompProfileTypeRuntimeDefault || p.Type == corev1.SeccompProfileTypeLocalhost)
+	}
+	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
+		sc := c.SecurityContext
+		if sc == nil {
+			sc = &corev1.SecurityContext{}
+		}
+		if sc.Privileged != nil && *sc.Privileged {
+			fail("container %s privileged", c.Name)
+		}
+		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			fail("container %s: allowPrivilegeEscalation is not false", c.Name)
+		}
+		if nonRoot := sc.RunAsNonRoot; nonRoot != nil && !*nonRoot || nonRoot == nil && (psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot) {
+			fail("container %s: runAsNonRoot is not true", c.Name)
+		}
+		if sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+			fail("container %s: runAsUser 0", c.Name)
+		}
+		if p := sc.SeccompProfile; p != nil && !seccompOK(p) || p == nil && !seccompOK(psc.SeccompProfile) {
+			fail("container %s: seccompProfile is not RuntimeDefault or Localhost", c.Name)
+		}
+		if sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") {
+			fail("container %s: capabilities do not drop ALL", c.Name)
+		}
+		if sc.Capabilities != nil {
+			for _, add := range sc.Capabilities.Add {
+				if add != "NET_BIND_SERVICE" {
+					fail("container %s adds capability %s", c.Name, add)
+				}
+			}
+		}
+		for _, p := range c.Ports {
+			if p.HostPort != 0 {
+				fail("container %s: hostPort %d", c.Name, p.HostPort)
+			}
+		}
+	}
+	switch {
+	case want && len(bad) > 0:
+		t.Errorf("not Pod Security restricted, the PSA peer would deny it: %s", strings.Join(bad, "; "))
+	case !want && len(bad) == 0:
+		t.Error("meets Pod Security restricted, the PSA peer would allow it; want it denied")
+	}
 }
 
 // strict decodes with encoding/json, unknown fields being errors, so that a
