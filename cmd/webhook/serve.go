@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"strings"
 	"sync/atomic"
@@ -40,6 +41,7 @@ type serveFlags struct {
 	shutdownGrace         time.Duration
 	logFormat, logLevel   string
 	insecureRegistries    stringList
+	profiling             bool
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -57,6 +59,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for in-flight reviews")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.BoolVar(&f.profiling, "profiling", false, "also serve Go's /debug/pprof/ profiles on --metrics-listen (CPU, heap, goroutines; keep that port off the network)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -179,6 +182,13 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	metricsMux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	metricsMux.Handle("/healthz", health)
 	metricsMux.Handle("/readyz", health)
+	if f.profiling {
+		metricsMux.HandleFunc("/debug/pprof/", pprof.Index)
+		metricsMux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		metricsMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		metricsMux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		metricsMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 
 	webhookLn, err := net.Listen("tcp", f.listen)
 	if err != nil {

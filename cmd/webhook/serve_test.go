@@ -147,6 +147,11 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 		}
 	}
 
+	// No profiles without --profiling.
+	if code, _ := httpGet(t, "http://"+s.Metrics+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ without --profiling: HTTP %d, want 404", code)
+	}
+
 	// SIGTERM: a clean exit.
 	if err := s.Stop(); err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, s.Output())
@@ -154,6 +159,41 @@ func TestServeEmbeddedDefaults(t *testing.T) {
 	if !strings.Contains(s.Output(), "admission review judged") {
 		t.Errorf("no structured log line:\n%s", s.Output())
 	}
+}
+
+// TestServeProfiling: --profiling serves Go's profiles on the metrics port,
+// never on the webhook's.
+func TestServeProfiling(t *testing.T) {
+	s := startServe(t, "--profiling")
+	code, body := httpGet(t, "http://"+s.Metrics+"/debug/pprof/heap?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "heap profile:") {
+		t.Errorf("heap profile: HTTP %d\n%.200s", code, body)
+	}
+	code, body = httpGet(t, "http://"+s.Metrics+"/debug/pprof/")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("profile index: HTTP %d\n%.200s", code, body)
+	}
+	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := insecure.Get("https://" + s.Addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the webhook port serves /debug/pprof/: HTTP %d", resp.StatusCode)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func TestServeCertificateFilesAndConfig(t *testing.T) {
