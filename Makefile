@@ -57,7 +57,7 @@ loadtest: ## admission load test: tokenguard serve vs the decode-only floor, 127
 	GO=$(GO) ./test/load/run.sh
 
 .PHONY: loadtest-peers
-loadtest-peers: ## side by side (issue #8): tokenguard serve, the floor, the PSA webhook and OPA, 127.0.0.1 only (N= C= ROUNDS= RATE= SCENARIOS= OPA_API=)
+loadtest-peers: ## issue #8 suite, ~11 min: tokenguard, floor, PSA, OPA at c=8, c=1, 1,000 req/s + cache RSS; bin/loadtest/summary.md with targets ✓/✗, 127.0.0.1 only (SUITE_PHASES= C8_N= C1_N= ROUNDS= OPA_API= CACHE_IMAGES= CHECK_TARGETS=1; SUITE=0: one run)
 	GO=$(GO) ./test/load/peers.sh
 
 .PHONY: lint

@@ -22,6 +22,12 @@
 //
 //	go run ./test/load/cachemem -serve bin/tokenguard -images 10000
 //
+// -json FILE also writes the figures of the tables, machine-readable
+// (json.go): with -serve, VmRSS and VmHWM idle, after the first and after the
+// second pass, and serve's registry cache hit and miss counts; in-process,
+// heap in use and VmRSS before and after. test/load/summary reads the -serve
+// file of a load-test suite (test/load/run.sh SUITE=1).
+//
 // Only 127.0.0.1 is contacted.
 package main
 
@@ -63,15 +69,16 @@ func main() {
 	serve := flag.String("serve", "", "a tokenguard binary: measure `tokenguard serve` itself (VmRSS, VmHWM) instead of a registry.Source in this process")
 	memprofile := flag.String("memprofile", "", "write a heap profile to `file` after the lookups (in-process mode only): go tool pprof -sample_index=inuse_space -top -focus registry FILE")
 	fixture := flag.String("fixture", "test/load/fixtures/pod-3c-allowed.json", "-serve: the AdmissionReview sent, its containers' images replaced by one digest per review")
+	jsonFile := flag.String("json", "", "also write the figures to `FILE` as JSON")
 	flag.Parse()
 	if *memprofile != "" {
 		runtime.MemProfileRate = 1 // every allocation: exact bytes per cache entry
 	}
 	var err error
 	if *serve != "" {
-		err = runServe(*serve, *fixture, *images, *entries, *parallel, *purl)
+		err = runServe(*serve, *fixture, *images, *entries, *parallel, *purl, *jsonFile)
 	} else {
-		err = run(*images, *entries, *parallel, *purl, *memprofile)
+		err = run(*images, *entries, *parallel, *purl, *memprofile, *jsonFile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cachemem:", err)
@@ -79,7 +86,7 @@ func main() {
 	}
 }
 
-func run(images, entries, parallel int, purl, memprofile string) error {
+func run(images, entries, parallel int, purl, memprofile, jsonFile string) error {
 	catalog, err := policy.DefaultCatalog()
 	if err != nil {
 		return err
@@ -148,7 +155,15 @@ func run(images, entries, parallel int, purl, memprofile string) error {
 	fmt.Printf("| difference: the Source and its cache | %.1f | %.1f |\n", mb(dh), mb(dr))
 	k := float64(images) / 1000
 	fmt.Printf("| per 1,000 cached images | %.2f | %.2f |\n", mb(dh)/k, mb(dr)/k)
-	return nil
+	if jsonFile == "" {
+		return nil
+	}
+	return writeJSON(jsonFile, inProcessResult{
+		Mode: "in-process", Images: images, CacheEntries: entries, Parallel: parallel,
+		LookupSec: looked.Seconds(), SecondPassSec: warm.Seconds(),
+		WithSBOM: withSBOM.Load(), Unavailable: unavailable.Load(),
+		Before: memFigures(before), After: memFigures(after),
+	})
 }
 
 // each runs f(0..n-1) on parallel goroutines; the first error wins.

@@ -29,7 +29,7 @@ import (
 // /validate/warn, twice (the second pass must hit the cache), and reads
 // serve's VmRSS and VmHWM from /proc before and after. It kills only the
 // serve process it started.
-func runServe(bin, fixture string, images, entries, parallel int, purl string) error {
+func runServe(bin, fixture string, images, entries, parallel int, purl, jsonFile string) error {
 	raw, err := os.ReadFile(fixture)
 	if err != nil {
 		return err
@@ -136,14 +136,29 @@ func runServe(bin, fixture string, images, entries, parallel int, purl string) e
 	if err != nil {
 		return err
 	}
-	hits, misses := cacheCounts(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	hits, misses, counted := cacheCounts(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	hitsText, missesText := "?", "?" // no registry cache counters on /metrics
+	if counted {
+		hitsText, missesText = strconv.FormatFloat(hits, 'f', 0, 64), strconv.FormatFloat(misses, 'f', 0, 64)
+	}
 	fmt.Printf("tokenguard serve (cacheEntries %d): %d reviews, one digest each: first pass %s, second pass %s; registry cache hits %s, misses %s (metrics)\n",
-		entries, len(refs), cold.Round(time.Millisecond), warm.Round(time.Millisecond), hits, misses)
+		entries, len(refs), cold.Round(time.Millisecond), warm.Round(time.Millisecond), hitsText, missesText)
 	fmt.Printf("\n| tokenguard serve | VmRSS MB | VmHWM MB |\n|---|--:|--:|\n")
 	fmt.Printf("| ready, idle | %.1f | %.1f |\n", kb(idle[1]), kb(idle[0]))
 	fmt.Printf("| after %d reviews (%d digests looked up) | %.1f | %.1f |\n", len(refs), len(refs), kb(afterCold[1]), kb(afterCold[0]))
 	fmt.Printf("| after a second pass (cache hits) | %.1f | %.1f |\n", kb(after[1]), kb(after[0]))
-	return nil
+	if jsonFile == "" {
+		return nil
+	}
+	res := serveResult{
+		Mode: "serve", Binary: bin, Fixture: fixture, Images: len(refs), CacheEntries: entries, Parallel: parallel,
+		FirstPassSec: cold.Seconds(), SecondPassSec: warm.Seconds(),
+		Idle: procFigures(idle), AfterPass1: procFigures(afterCold), AfterPass2: procFigures(after),
+	}
+	if counted {
+		res.CacheHits, res.CacheMisses = &hits, &misses
+	}
+	return writeJSON(jsonFile, res)
 }
 
 // reviewFor is the fixture with a fresh uid and every container's image set
@@ -192,9 +207,8 @@ func procMem(pid int) ([2]int64, error) {
 }
 
 // cacheCounts sums the registry cache hit and miss counters on /metrics;
-// "?" when absent.
-func cacheCounts(url string) (hits, misses string) {
-	hits, misses = "?", "?"
+// seen is false when there are none.
+func cacheCounts(url string) (hits, misses float64, seen bool) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return
@@ -202,7 +216,6 @@ func cacheCounts(url string) (hits, misses string) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	var h, m float64
-	var seen bool
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if strings.HasPrefix(line, "#") || !strings.Contains(line, "cache") {
 			continue
@@ -222,10 +235,7 @@ func cacheCounts(url string) (hits, misses string) {
 			m, seen = m+v, true
 		}
 	}
-	if seen {
-		hits, misses = strconv.FormatFloat(h, 'f', 0, 64), strconv.FormatFloat(m, 'f', 0, 64)
-	}
-	return
+	return h, m, seen
 }
 
 func freePort() int {
