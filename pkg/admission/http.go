@@ -14,6 +14,8 @@ import (
 
 	"github.com/slok/kubewebhook/v2/pkg/model"
 	"github.com/slok/kubewebhook/v2/pkg/webhook"
+
+	"github.com/tokenguard/tokenguard/pkg/workload"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -91,7 +93,8 @@ type reviewIn struct {
 	Request    *requestIn `json:"request"`
 }
 
-type requestIn struct {
+// requestFields are the request's fields other than its objects.
+type requestFields struct {
 	UID         types.UID                   `json:"uid"`
 	Kind        metav1.GroupVersionKind     `json:"kind"`
 	Resource    metav1.GroupVersionResource `json:"resource"`
@@ -100,8 +103,56 @@ type requestIn struct {
 	Namespace   string                      `json:"namespace"`
 	Operation   admissionv1.Operation       `json:"operation"`
 	DryRun      *bool                       `json:"dryRun"`
-	Object      rawJSON                     `json:"object"`
-	OldObject   rawJSON                     `json:"oldObject"`
+}
+
+type requestIn struct {
+	requestFields
+	Object    rawJSON `json:"object"`
+	OldObject rawJSON `json:"oldObject"`
+	// decoded holds the objects when they were decoded with the envelope
+	// (workloads); Object and OldObject are then empty.
+	decoded *decodedObjects
+}
+
+// workloadReviewIn is reviewIn with its objects decoded in the same pass as
+// the envelope, which is how workloads (nearly every review) are read.
+type workloadReviewIn struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Request    *struct {
+		requestFields
+		Object    *workload.Object `json:"object"`
+		OldObject *workload.Object `json:"oldObject"`
+	} `json:"request"`
+}
+
+// decodedObjects are a request's objects as the handler decoded them; they
+// reach the validator through the context, past kubewebhook's model, which
+// carries only raw bytes. nil: absent or null.
+type decodedObjects struct {
+	object, oldObject *workload.Object
+}
+
+type decodedKey struct{}
+
+func withDecoded(ctx context.Context, d *decodedObjects) context.Context {
+	if d == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, decodedKey{}, d)
+}
+
+func decodedFrom(ctx context.Context) *decodedObjects {
+	d, _ := ctx.Value(decodedKey{}).(*decodedObjects)
+	return d
+}
+
+// hasObject reports whether the request carries an object to judge.
+func (r *requestIn) hasObject() bool {
+	if r.decoded != nil {
+		return r.decoded.object != nil
+	}
+	return len(rawObject(r.Object)) > 0
 }
 
 // rawJSON is a JSON value kept as the bytes of the request body it came
@@ -184,22 +235,41 @@ func operation(op admissionv1.Operation) model.AdmissionReviewOp {
 }
 
 // decodeReview reads an admission.k8s.io/v1 AdmissionReview; a non-empty
-// string says what is wrong with it.
+// string says what is wrong with it. A workload's objects are decoded with
+// the envelope, in one pass; other kinds (namespaces) and anything the
+// one-pass decoder refuses are read again with the objects kept raw, which
+// also gives the precise error.
 func decodeReview(body []byte) (*reviewIn, string) {
+	var fast workloadReviewIn
+	if json.Unmarshal(body, &fast) == nil && checkReview(fast.APIVersion, fast.Kind, fast.Request != nil, func() types.UID { return fast.Request.UID }) == "" &&
+		workload.IsWorkloadKind(fast.Request.Kind.Group, fast.Request.Kind.Kind) {
+		r := fast.Request
+		return &reviewIn{APIVersion: fast.APIVersion, Kind: fast.Kind, Request: &requestIn{
+			requestFields: r.requestFields,
+			decoded:       &decodedObjects{object: r.Object, oldObject: r.OldObject},
+		}}, ""
+	}
 	var review reviewIn
 	if err := json.Unmarshal(body, &review); err != nil {
 		return nil, "malformed AdmissionReview: " + err.Error()
 	}
-	if review.APIVersion != admissionv1.SchemeGroupVersion.String() || review.Kind != "AdmissionReview" {
-		return nil, fmt.Sprintf("expected an admission.k8s.io/v1 AdmissionReview, got apiVersion %q kind %q (set admissionReviewVersions: [\"v1\"])", review.APIVersion, review.Kind)
-	}
-	if review.Request == nil {
-		return nil, "AdmissionReview has no request"
-	}
-	if review.Request.UID == "" {
-		return nil, "AdmissionReview request has no uid"
+	if msg := checkReview(review.APIVersion, review.Kind, review.Request != nil, func() types.UID { return review.Request.UID }); msg != "" {
+		return nil, msg
 	}
 	return &review, ""
+}
+
+// checkReview says what makes a decoded envelope unusable, or "".
+func checkReview(apiVersion, kind string, hasRequest bool, uid func() types.UID) string {
+	switch {
+	case apiVersion != admissionv1.SchemeGroupVersion.String() || kind != "AdmissionReview":
+		return fmt.Sprintf("expected an admission.k8s.io/v1 AdmissionReview, got apiVersion %q kind %q (set admissionReviewVersions: [\"v1\"])", apiVersion, kind)
+	case !hasRequest:
+		return "AdmissionReview has no request"
+	case uid() == "":
+		return "AdmissionReview request has no uid"
+	}
+	return ""
 }
 
 // review decides one request: what must not be judged is allowed at once,
@@ -211,7 +281,7 @@ func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.Adm
 		h.metrics.skip(h.mode, reason)
 		return allowed
 	}
-	resp, err := h.webhook.Review(ctx, req.model())
+	resp, err := h.webhook.Review(withDecoded(ctx, req.decoded), req.model())
 	if err != nil {
 		// Never an error to the API server (a 500 hands the decision to
 		// failurePolicy); the webhook itself does not return one.
@@ -253,7 +323,7 @@ func skipReason(req *requestIn) string {
 		return "kind"
 	case req.Operation == admissionv1.Update && req.Kind.Group == "" && req.Kind.Kind == "Pod":
 		return "operation" // pods are judged when created; their images change only by recreation or ephemeral containers
-	case len(rawObject(req.Object)) == 0:
+	case !req.hasObject():
 		return "undecodable"
 	}
 	return ""

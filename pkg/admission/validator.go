@@ -66,7 +66,15 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	if ar.RequestGVK.Group == "" && ar.RequestGVK.Kind == "Namespace" {
 		return true, "", r.previewNamespace(ctx, mode, ar)
 	}
-	w, ok, err := workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.NewObjectRaw)
+	dec := decodedFrom(ctx)
+	var w workload.Workload
+	var ok bool
+	var err error
+	if dec != nil && dec.object != nil {
+		w, ok, err = dec.object.Workload(ar.RequestGVK.Group, ar.RequestGVK.Kind)
+	} else {
+		w, ok, err = workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.NewObjectRaw)
+	}
 	switch {
 	case err != nil:
 		r.Metrics.skip(mode, "undecodable")
@@ -79,7 +87,7 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 		r.Metrics.skip(mode, "kind")
 		return true, "", nil
 	}
-	if ar.Operation == model.OperationUpdate && !imagesChanged(ar, &w) {
+	if ar.Operation == model.OperationUpdate && !imagesChanged(ar, dec, &w) {
 		r.Metrics.skip(mode, "unchanged-images")
 		return true, "", nil
 	}
@@ -106,11 +114,18 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 // imagesChanged reports whether an UPDATE changes the set of images of the
 // pod template. An old object that cannot be read counts as a change, so
 // the new one is judged.
-func imagesChanged(ar *model.AdmissionReview, w *workload.Workload) bool {
-	if len(ar.OldObjectRaw) == 0 {
+func imagesChanged(ar *model.AdmissionReview, d *decodedObjects, w *workload.Workload) bool {
+	var old workload.Workload
+	var ok bool
+	var err error
+	switch {
+	case d != nil && d.oldObject != nil:
+		old, ok, err = d.oldObject.Workload(ar.RequestGVK.Group, ar.RequestGVK.Kind)
+	case len(ar.OldObjectRaw) > 0:
+		old, ok, err = workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.OldObjectRaw)
+	default:
 		return true
 	}
-	old, ok, err := workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.OldObjectRaw)
 	if err != nil || !ok {
 		return true
 	}

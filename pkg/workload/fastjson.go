@@ -77,12 +77,30 @@ type jsonVolume struct {
 // false for kinds that are not workloads. It gives the same PodSpec as
 // FromObject on the typed object.
 func FromJSON(group, kind string, raw []byte) (w Workload, ok bool, err error) {
-	if !isWorkloadKind(group, kind) {
+	if !IsWorkloadKind(group, kind) {
 		return Workload{}, false, nil
 	}
-	var obj jsonObject
+	var obj Object
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return Workload{}, true, fmt.Errorf("decoding %s: %w", kind, err)
+	}
+	return obj.Workload(group, kind)
+}
+
+// Object is a workload object of any kind as encoding/json decodes it,
+// reading only what token rules need. As a field of a larger document (an
+// AdmissionReview's request.object) it is decoded in the same pass as the
+// document: unlike a json.RawMessage handed to FromJSON, the object's bytes
+// are not scanned again, which is most of what a review costs.
+type Object struct {
+	jsonObject
+}
+
+// Workload returns the workload of the given API group and kind that obj
+// holds, as FromJSON does.
+func (obj *Object) Workload(group, kind string) (w Workload, ok bool, err error) {
+	if !IsWorkloadKind(group, kind) {
+		return Workload{}, false, nil
 	}
 	w = Workload{Kind: kind, Namespace: obj.Metadata.Namespace, Name: obj.Metadata.Name}
 	spec := &obj.Spec.jsonPodSpec
@@ -103,7 +121,9 @@ func FromJSON(group, kind string, raw []byte) (w Workload, ok bool, err error) {
 	return w, true, nil
 }
 
-func isWorkloadKind(group, kind string) bool {
+// IsWorkloadKind reports whether group and kind name a workload: a kind
+// with a pod spec or a pod template.
+func IsWorkloadKind(group, kind string) bool {
 	switch group {
 	case "":
 		return kind == "Pod" || kind == "ReplicationController"
