@@ -11,12 +11,15 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/report"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
@@ -44,7 +47,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("o", "text", "output format: text or json")
 	failOn := fs.String("fail-on", "too-old", "exit 1 when a workload's verdict is at or above this: too-old or unknown")
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; default: asked from the API server")
-	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers)")
+	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers, and with --pull-secrets the pods' own)")
+	usePullSecrets := fs.Bool("pull-secrets", false, "with --registry: also use each pod's image pull secrets and its service account's, read from the cluster (needs list/watch on secrets and serviceaccounts); default: the --config file's registry.pullSecrets")
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for one image's registry lookup")
 	var insecure, staleFiles stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
@@ -83,6 +87,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("--unknown only applies with --preview-mode enforce")
 	case len(insecure) > 0 && !*useRegistry:
 		return fail("--insecure-registry needs --registry")
+	case explicit["pull-secrets"] && *usePullSecrets && !*useRegistry:
+		return fail("--pull-secrets needs --registry")
 	}
 	if len(extra) > 0 {
 		if len(staleFiles) == 0 {
@@ -98,6 +104,9 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if !explicit["unknown"] && *configFile != "" {
 		*unknown = string(tgConfig.Unknown)
+	}
+	if !explicit["pull-secrets"] {
+		*usePullSecrets = *useRegistry && tgConfig.Registry.PullSecrets
 	}
 	if *clusterVersion == "" && tgConfig.ControlPlaneVersion != "" {
 		*clusterVersion = tgConfig.ControlPlaneVersion
@@ -155,12 +164,18 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
+	var evidenceContext evidenceContextFunc
 	if *useRegistry {
 		src := newRegistrySource(&tgConfig.Registry, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
 		defer src.Close()
 		evidence = src
+		if *usePullSecrets {
+			hook, stop := auditPullSecrets(ctx, client, stderr)
+			defer stop()
+			evidenceContext = hook
+		}
 	}
-	clusteraudit.Judge(ctx, engine.New(catalog, evidence, controlPlane), workloads)
+	clusteraudit.Judge(ctx, engine.New(catalog, evidence, controlPlane), workloads, evidenceContext)
 	for i := range workloads {
 		w := &workloads[i]
 		pod := policy.PodSpec{}
@@ -193,6 +208,29 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// auditPullSecretsSync bounds how long audit waits for the pull secrets and
+// service accounts to be read.
+const auditPullSecretsSync = 60 * time.Second
+
+// auditPullSecrets reads the cluster's pull secrets and service accounts for
+// the registry lookups, as serve does with registry.pullSecrets. A cluster
+// that refuses to list them is said on stderr at once, and the audit goes on
+// with the local credentials only.
+func auditPullSecrets(ctx context.Context, client *kube.Client, stderr io.Writer) (evidenceContextFunc, func()) {
+	probe := metav1.ListOptions{Limit: 1, FieldSelector: "type=" + string(corev1.SecretTypeDockerConfigJson)}
+	_, err := client.ListSecrets(ctx, "", probe)
+	if err == nil {
+		_, err = client.ListServiceAccounts(ctx, "", metav1.ListOptions{Limit: 1})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "tokenguard audit: warning: cannot read image pull secrets (%v); registry lookups use the local Docker credentials only, so private images may come out unknown. Grant list and watch on secrets and serviceaccounts, or drop --pull-secrets.\n", err)
+		return nil, func() {}
+	}
+	log := slog.New(slog.DiscardHandler)
+	hook, stop := pullSecretsHook(ctx, client, auditPullSecretsSync, log)
+	return hook, stop
 }
 
 // auditRestConfig is --kubeconfig, else the default loading rules

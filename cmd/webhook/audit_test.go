@@ -2,12 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -27,6 +35,7 @@ func TestAuditUsageErrors(t *testing.T) {
 		{[]string{"--preview-mode", "enforce", "--unknown", "maybe"}, `--unknown "maybe" is not supported; use allow, warn or deny`},
 		{[]string{"--unknown", "deny"}, "--unknown only applies with --preview-mode enforce"},
 		{[]string{"--insecure-registry", "127.0.0.1:5000"}, "--insecure-registry needs --registry"},
+		{[]string{"--pull-secrets"}, "--pull-secrets needs --registry"},
 		{[]string{"--cluster-version", "banana"}, "--cluster-version:"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
@@ -175,5 +184,43 @@ func TestAuditOutput(t *testing.T) {
 	}
 	if len(extra.WouldBeDenied) != 1 || extra.WouldBeDenied[0].Name != "dns" {
 		t.Errorf("wouldBeDenied = %+v", extra.WouldBeDenied)
+	}
+}
+
+// TestAuditPullSecretsForbidden: a cluster that refuses to list secrets is
+// said at once on stderr, naming what to grant, and the audit goes on
+// without the pods' credentials (no hook), instead of waiting for
+// informers that can never sync.
+func TestAuditPullSecretsForbidden(t *testing.T) {
+	var listed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		listed.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"secrets is forbidden: User \"dev\" cannot list resource \"secrets\" in API group \"\" at the cluster scope","reason":"Forbidden","code":403}`)
+	}))
+	defer srv.Close()
+	client, err := newKubeClient(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	start := time.Now()
+	hook, stop := auditPullSecrets(context.Background(), client, &stderr)
+	stop()
+	if hook != nil {
+		t.Error("a hook without readable pull secrets")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s: it waited for informers instead of saying so", d)
+	}
+	msg := stderr.String()
+	for _, want := range []string{"cannot read image pull secrets", "forbidden", "list and watch on secrets and serviceaccounts"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if listed.Load() != 1 {
+		t.Errorf("%d requests, want the one probe", listed.Load())
 	}
 }

@@ -19,6 +19,9 @@ type enforcePreview struct {
 	engine   *engine.Engine
 	unknown  config.UnknownAction
 	exempter admission.Exempter
+	// evidenceContext is the reviews' (registry.pullSecrets), so that the
+	// preview reads registries with the same credentials as admission.
+	evidenceContext evidenceContextFunc
 }
 
 func (p *enforcePreview) PreviewEnforce(ctx context.Context, namespace string, max int) ([]string, int, error) {
@@ -29,7 +32,7 @@ func (p *enforcePreview) PreviewEnforce(ctx context.Context, namespace string, m
 	if err != nil {
 		return nil, 0, err
 	}
-	clusteraudit.Judge(ctx, p.engine, ws)
+	clusteraudit.Judge(ctx, p.engine, ws, p.evidenceContext)
 	var lines []string
 	total := 0
 	for i := range ws {

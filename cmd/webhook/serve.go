@@ -156,7 +156,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	if rc, err := restConfig(f.kubeconfig); err == nil && rc != nil {
 		rc.Timeout = 2 * time.Second
 		if client, err := newKubeClient(rc); err == nil {
-			reviewer.Previewer = &enforcePreview{client: client, engine: eng, unknown: cfg.Unknown, exempter: exempter}
+			reviewer.Previewer = &enforcePreview{client: client, engine: eng, unknown: cfg.Unknown, exempter: exempter, evidenceContext: evidenceContext}
 		} else {
 			log.Warn("namespace enforce preview is off: no API client for the cluster's configuration", "error", err.Error())
 		}

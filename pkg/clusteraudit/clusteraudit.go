@@ -238,13 +238,21 @@ func ServiceAccountOf(p *corev1.Pod) string {
 // Judge evaluates each workload's evaluated pod specs with eng; a workload
 // with several templates (mid-rollout) gets the union of their findings and
 // the worst verdict.
-func Judge(ctx context.Context, eng *engine.Engine, ws []Workload) {
+//
+// evidenceContext, when not nil, derives each pod spec's context for its
+// evidence lookups, as admission.Reviewer.EvidenceContext does (registry
+// credentials from the pod's image pull secrets and service account).
+func Judge(ctx context.Context, eng *engine.Engine, ws []Workload, evidenceContext func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context) {
 	for i := range ws {
 		w := &ws[i]
 		w.Findings = nil
 		seen := map[string]bool{}
 		for j := range w.specs {
-			findings, _ := eng.Judge(ctx, &w.specs[j])
+			judgeCtx := ctx
+			if evidenceContext != nil {
+				judgeCtx = evidenceContext(ctx, w.Namespace, &w.specs[j])
+			}
+			findings, _ := eng.Judge(judgeCtx, &w.specs[j])
 			for _, f := range findings {
 				id := f.Container + "\x00" + f.Image + "\x00" + f.Component + "\x00" + f.Message
 				if !seen[id] {

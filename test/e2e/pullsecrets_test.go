@@ -3,12 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -168,6 +170,69 @@ func TestEndToEndPullSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		deniedBySBOM(t, newPod("with-secret", image, "", "regcred"))
+	})
+
+	t.Run("tokenguard audit --pull-secrets", func(t *testing.T) {
+		// A running pod of the private image, in a warn namespace (so it
+		// is admitted), with its pull secret: audit finds its old
+		// client-go only when it reads the pull secret from the cluster.
+		const auditNS = "e2e-pullsecrets-audit"
+		if err := LabelNamespace(ctx, client, auditNS, "warn"); err != nil {
+			t.Fatal(err)
+		}
+		image := push(t, "acme/private-audit")
+		auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: auditNS, Name: "regcred"},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(
+				`{"auths":{%q:{"username":%q,"password":%q,"auth":%q}}}`, host, user, pass, auth))},
+		}
+		if _, err := client.CoreV1().Secrets(auditNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.CoreV1().Pods(auditNS).Create(ctx, newPod("runs", image, "", "regcred"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		audit := func(t *testing.T, extra ...string) (verdict string, messages []string, stderr string) {
+			t.Helper()
+			args := append([]string{"audit", "--kubeconfig", c.Kubeconfig, "-n", auditNS, "-o", "json",
+				"--registry", "--insecure-registry", host}, extra...)
+			cmd := exec.CommandContext(ctx, bin, args...)
+			var out, errb strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			_ = cmd.Run() // exit 1: findings
+			var doc struct {
+				Results []struct {
+					Kind, Name, Verdict string
+					Findings            []struct{ Message string }
+				}
+			}
+			if err := json.Unmarshal([]byte(out.String()), &doc); err != nil || len(doc.Results) != 1 {
+				t.Fatalf("audit %v: %v\nstdout:\n%s\nstderr:\n%s", extra, err, out.String(), errb.String())
+			}
+			r := doc.Results[0]
+			if r.Kind != "Pod" || r.Name != "runs" {
+				t.Fatalf("audit found %s/%s, want Pod/runs", r.Kind, r.Name)
+			}
+			var msgs []string
+			for _, f := range r.Findings {
+				msgs = append(msgs, f.Message)
+			}
+			return r.Verdict, msgs, errb.String()
+		}
+		verdict, messages, _ := audit(t)
+		if verdict != "unknown" || strings.Contains(strings.Join(messages, "\n"), "SPDX SBOM") {
+			t.Errorf("audit without --pull-secrets: %s %q, want unknown (the registry wants credentials)", verdict, messages)
+		}
+		before := authorized.Load()
+		verdict, messages, stderr := audit(t, "--pull-secrets")
+		if verdict != "too-old" || !strings.Contains(strings.Join(messages, "\n"), "k8s.io/client-go v0.14.2 (found in SPDX SBOM)") {
+			t.Errorf("audit --pull-secrets: %s %q, want too-old from the SBOM\nstderr:\n%s", verdict, messages, stderr)
+		}
+		if authorized.Load() == before {
+			t.Error("audit --pull-secrets: no request with the pull secret's credentials reached the registry")
+		}
 	})
 
 	t.Run("the service account's pull secret", func(t *testing.T) {
