@@ -44,8 +44,12 @@ type PURL struct {
 //     "pkg:npm/@kubernetes/client-node@0.10.3" has namespace
 //     "@kubernetes" and version "0.10.3". An empty version ("name@") is
 //     treated as no version.
-//   - Empty namespace segments are dropped. A namespace segment may not
-//     decode to a string holding '/'.
+//   - Empty namespace segments are dropped. A '/' percent-encoded in the
+//     namespace or the name separates segments like a plain one: tools
+//     building purls with packageurl-go from a whole path as the name
+//     write "pkg:golang/k8s.io%2Fclient-go@v0.29.3" and
+//     "pkg:npm/%40kubernetes%2Fclient-node@0.18.1", which are
+//     k8s.io/client-go and @kubernetes/client-node.
 //   - The spec's type-specific canonical forms are applied: namespace and
 //     name lowercased for alpm, apk, bitbucket, composer, deb, github and
 //     hex; the pypi name lowercased with '_' replaced by '-'. Other types
@@ -110,6 +114,21 @@ func ParsePURL(s string) (PURL, error) {
 	}
 	if p.Namespace, err = decodeNamespace(ns); err != nil {
 		return PURL{}, purlError(s, "namespace: "+err.Error())
+	}
+	if strings.IndexByte(p.Name, '/') >= 0 {
+		// An encoded '/' in the name: its path moves to the namespace.
+		path := p.Name
+		if p.Namespace != "" {
+			path = p.Namespace + "/" + path
+		}
+		path = cleanPath(path)
+		p.Namespace, p.Name = "", path
+		if i := strings.LastIndexByte(path, '/'); i >= 0 {
+			p.Namespace, p.Name = path[:i], path[i+1:]
+		}
+		if p.Name == "" {
+			return PURL{}, purlError(s, "missing name")
+		}
 	}
 
 	switch p.Type {
@@ -195,42 +214,38 @@ func checkPURLType(t string) string {
 	return ""
 }
 
-// decodeNamespace drops empty segments of ns and percent-decodes the rest.
+// decodeNamespace percent-decodes ns and drops its empty segments (an
+// encoded '/' separates segments too).
 func decodeNamespace(ns string) (string, error) {
 	if ns == "" {
 		return "", nil
 	}
-	if strings.IndexByte(ns, '%') < 0 && !strings.Contains(ns, "//") &&
-		ns[0] != '/' && ns[len(ns)-1] != '/' {
-		return ns, nil
+	dec, err := percentDecode(ns)
+	if err != nil {
+		return "", err
 	}
-	if strings.IndexByte(ns, '/') < 0 { // one segment: decode in place
-		dec, err := percentDecode(ns)
-		if err == nil && strings.IndexByte(dec, '/') >= 0 {
-			err = fmt.Errorf("segment %q decodes to a string holding '/'", ns)
-		}
-		return dec, err
+	return cleanPath(dec), nil
+}
+
+// cleanPath drops the empty segments of a '/'-separated path. It returns
+// path itself when there are none.
+func cleanPath(path string) string {
+	if !strings.Contains(path, "//") && path != "" && path[0] != '/' && path[len(path)-1] != '/' {
+		return path
 	}
 	var b strings.Builder
-	for rest := ns; rest != ""; {
+	for rest := path; rest != ""; {
 		var seg string
 		seg, rest, _ = strings.Cut(rest, "/")
 		if seg == "" {
 			continue
 		}
-		dec, err := percentDecode(seg)
-		if err != nil {
-			return "", err
-		}
-		if strings.IndexByte(dec, '/') >= 0 {
-			return "", fmt.Errorf("segment %q decodes to a string holding '/'", seg)
-		}
 		if b.Len() > 0 {
 			b.WriteByte('/')
 		}
-		b.WriteString(dec)
+		b.WriteString(seg)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // decodeSubpath trims '/', drops empty, "." and ".." segments and
