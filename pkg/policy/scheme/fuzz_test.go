@@ -78,6 +78,8 @@ func FuzzCheckSemver(f *testing.F) {
 		"v2.0.0-rc.1", "v2.0.0-alpha.2", "1.8.0-beta", "1.8.0-rc1", "v1.8.4-custom",
 		"1.9", "1.8", "1.7", "v1", "v2", "1.8.0+build", "v1.9-eksbuild.1", "latest-amd64",
 		"v1.8.0-eksbuild", "v1.8.0-eksbuild.1+meta", "1.8.0-rc.1-eksbuild.1",
+		"v1.10.1-eks-1-28-6", "v1.8.4-eks-1-31-latest", "v1.8.4-eks-1-21", "v1.8.4-eks",
+		"v1.8.4-eks-1-21-9-amd64", "v1.8.4-eks-eksbuild.1", "v1.8.4-eks-1-21-9-eks-1-22-1",
 	})
 }
 

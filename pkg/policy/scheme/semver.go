@@ -14,6 +14,10 @@ import "strings"
 //     anything may follow), joined by "-", "_" or ".". So
 //     v1.8.0-eksbuild.1, v1.29.0-minimal-eksbuild.2 and v1.9.0-linux_amd64
 //     are releases;
+//   - an EKS Distro suffix "eks-<k8s major>-<k8s minor>-<release>" (the
+//     release may be "latest": v1.10.1-eks-1-28-6,
+//     v1.11.4-eks-1-31-latest) marks an EKS Distro build of that upstream
+//     release, so it is a flavour too;
 //   - a suffix whose first identifier is alpha, beta, rc, pre, preview or
 //     dev, optionally with digits (rc.1, rc1, beta) is a semver
 //     prerelease and ranks below its release;
@@ -122,9 +126,22 @@ var flavorWords = [...]string{"minimal", "distroless", "linux", "amd64", "arm64"
 // isFlavorSuffix reports suffixes made only of build/flavour words.
 func isFlavorSuffix(s string) bool {
 	afterEksbuild := false
+	eksDistro := 0 // words read of an EKS Distro "eks-1-28-6": 1 after "eks"
 	for more := true; more; {
 		var w string
 		w, s, more = nextWord(s, "-_.")
+		if eksDistro > 0 {
+			// "eks" then the Kubernetes major and minor, then the EKS
+			// Distro release number or "latest".
+			switch {
+			case eksDistro < 3 && allDigits(w), eksDistro == 3 && (allDigits(w) || eqLower(w, "latest")):
+				eksDistro++
+				continue
+			case eksDistro < 4:
+				return false
+			}
+			eksDistro = 0
+		}
 		switch {
 		case allDigits(w):
 			if !afterEksbuild {
@@ -135,6 +152,9 @@ func isFlavorSuffix(s string) bool {
 		case eqLower(w, "eksbuild"):
 			afterEksbuild = true
 			continue
+		case eqLower(w, "eks"):
+			afterEksbuild, eksDistro = false, 1
+			continue
 		case hasPrefixFold(w, "windows"):
 			return true
 		}
@@ -143,7 +163,7 @@ func isFlavorSuffix(s string) bool {
 			return false
 		}
 	}
-	return true
+	return eksDistro == 0 || eksDistro == 4
 }
 
 // isWord reports whether w is one of the lower-case words, ignoring case.

@@ -23,6 +23,18 @@ func TestSemver(t *testing.T) {
 		{name: "distroless flavour", found: "v2.0.0-distroless", min: "2.0.0", want: OK},
 		{name: "eksbuild then arch", found: "v1.8.0-eksbuild.1-linux_amd64", min: "1.8.0", want: OK},
 		{name: "flavour below", found: "v1.7.0-linux_amd64", min: "1.8.0", want: TooOld},
+		// EKS Distro builds: v<upstream>-eks-<k8s major>-<k8s minor>-<release>
+		// (public.ecr.aws/eks-distro/coredns/coredns:v1.10.1-eks-1-28-6 in
+		// EKS Anywhere's EKSCoreDNSVersionMap; -eks-1-31-latest in CI scripts).
+		{name: "eks distro equal", found: "v1.8.4-eks-1-21-9", min: "1.8.4", want: OK},
+		{name: "eks distro latest release", found: "v1.8.4-eks-1-31-latest", min: "1.8.4", want: OK},
+		{name: "eks distro below", found: "v1.8.3-eks-1-21-4", min: "1.8.4", want: TooOld},
+		{name: "eks distro then arch", found: "v1.8.4-eks-1-21-9-amd64", min: "1.8.4", want: OK},
+		{name: "eks distro upper case", found: "V1.8.4-EKS-1-21-9", min: "1.8.4", want: OK},
+		{name: "eks distro truncated", found: "v1.8.4-eks-1-21", min: "1.8.4", want: Unknown, reason: ReasonUnknownSuffix},
+		{name: "eks alone", found: "v1.8.4-eks", min: "1.8.4", want: Unknown, reason: ReasonUnknownSuffix},
+		{name: "eks distro with words", found: "v1.8.4-eks-one-21-9", min: "1.8.4", want: Unknown, reason: ReasonUnknownSuffix},
+		{name: "eks distro latest too early", found: "v1.8.4-eks-1-latest", min: "1.8.4", want: Unknown, reason: ReasonUnknownSuffix},
 		// Real prereleases.
 		{name: "rc below release", found: "v2.0.0-rc.1", min: "2.0.0", want: TooOld},
 		{name: "rc above older minimum", found: "v2.0.0-rc.1", min: "1.8.0", want: OK},
