@@ -30,6 +30,11 @@ func TestMatchImage(t *testing.T) {
 		{"eks/aws-load-balancer-controller", "aws-load-balancer-controller"},
 		{"amazon/aws-load-balancer-controller", "aws-load-balancer-controller"},
 		{"amazon/aws-alb-ingress-controller", "aws-load-balancer-controller"},
+		{"aws-alb-ingress-controller", "aws-load-balancer-controller"}, // 894847497797.dkr.ecr.us-west-2.amazonaws.com, v1.0 docs
+		{"kube-proxy-s390x", "kube-proxy"},                             // gcr.io/google_containers, Kubernetes <= 1.10
+		{"eks-distro/kubernetes/kube-proxy", "kube-proxy"},             // public.ecr.aws/eks-distro
+		{"eks-distro/coredns/coredns", "coredns"},                      // public.ecr.aws/eks-distro
+		{"ecr-public/eks/coredns", "coredns"},                          // ECR pull-through cache of public.ecr.aws
 		{"eks/kube-proxy", "kube-proxy"},
 		{"kube-proxy", "kube-proxy"},
 		{"aws-observability/aws-for-fluent-bit", "aws-for-fluent-bit"},
@@ -45,6 +50,8 @@ func TestMatchImage(t *testing.T) {
 		{"amazon-k8s-cni-extra", ""},
 		{"eks/kube-proxy-tools", ""},
 		{"fluent/fluent-bit", ""},
+		{"amazon/aws-network-policy-agent", ""}, // in the aws-node DaemonSet, versioned apart from the CNI
+		{"acme/aws-alb-ingress-controller-tools", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.repo, func(t *testing.T) {
