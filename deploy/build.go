@@ -27,6 +27,10 @@ var WebhookNames = []string{
 	"namespace-preview.tokenguard.io",
 }
 
+// Components are the kustomize components an operator may add to an
+// overlay.
+var Components = []string{"components/registry-credentials", "components/monitoring"}
+
 // Dir is this directory.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -66,6 +70,26 @@ func Build(tmp, overlay string) ([]map[string]any, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// BuildWithComponents builds overlay with components (paths under deploy/,
+// as in Components) added, as an operator's own overlay would:
+//
+//	resources: [../<overlay>]
+//	components: [../../components/<name>]
+func BuildWithComponents(tmp, overlay string, components ...string) ([]map[string]any, error) {
+	dir := filepath.Join(tmp, "deploy", "overlays", "with-components")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../" + filepath.Base(overlay) + "\ncomponents:\n"
+	for _, c := range components {
+		k += "- ../../" + c + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		return nil, err
+	}
+	return Build(tmp, "overlays/with-components")
 }
 
 func copyTree(src, dst string) error {

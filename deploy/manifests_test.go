@@ -8,6 +8,8 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 func build(t *testing.T, overlay string) []map[string]any {
@@ -165,4 +167,104 @@ func TestDeploymentSafety(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestComponents builds each component onto every overlay, as an operator's
+// overlay would add it, and checks what it is for.
+func TestComponents(t *testing.T) {
+	for _, overlay := range Overlays {
+		objs, err := BuildWithComponents(t.TempDir(), overlay, Components...)
+		if err != nil {
+			t.Fatalf("%s with %v: %v", overlay, Components, err)
+		}
+		t.Run(overlay+"/registry-credentials", func(t *testing.T) {
+			role := find[rbacv1.ClusterRole](t, objs, "ClusterRole")
+			ok := false
+			for _, r := range role.Rules {
+				if slices.Contains(r.Resources, "secrets") && slices.Contains(r.Resources, "serviceaccounts") &&
+					slices.Contains(r.Verbs, "list") && slices.Contains(r.Verbs, "watch") {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("ClusterRole %s cannot list and watch secrets and serviceaccounts: %+v", role.Name, role.Rules)
+			}
+		})
+		t.Run(overlay+"/monitoring", func(t *testing.T) {
+			svc := find[corev1.Service](t, objs, "Service")
+			sm := findMap(t, objs, "ServiceMonitor")
+			if ns := nested[string](sm, "metadata", "namespace"); ns != svc.Namespace {
+				t.Errorf("ServiceMonitor in %q, Service in %q", ns, svc.Namespace)
+			}
+			for k, v := range nested[map[string]any](sm, "spec", "selector", "matchLabels") {
+				if svc.Labels[k] != v {
+					t.Errorf("ServiceMonitor selects %s=%v; the Service has labels %v", k, v, svc.Labels)
+				}
+			}
+			ports := map[string]bool{}
+			for _, p := range svc.Spec.Ports {
+				ports[p.Name] = true
+			}
+			endpoints := nested[[]any](sm, "spec", "endpoints")
+			if len(endpoints) == 0 {
+				t.Fatal("ServiceMonitor has no endpoints")
+			}
+			for _, e := range endpoints {
+				if port, _ := e.(map[string]any)["port"].(string); port != "metrics" || !ports[port] {
+					t.Errorf("ServiceMonitor scrapes port %q; the Service's ports are %v (metrics is the plain-HTTP one)", port, ports)
+				}
+			}
+			rule := findMap(t, objs, "PrometheusRule")
+			alerts := 0
+			for _, g := range nested[[]any](rule, "spec", "groups") {
+				for _, r := range g.(map[string]any)["rules"].([]any) {
+					r := r.(map[string]any)
+					alerts++
+					name, _ := r["alert"].(string)
+					expr, _ := r["expr"].(string)
+					sev := nested[string](r, "labels", "severity")
+					summary := nested[string](r, "annotations", "summary")
+					desc := nested[string](r, "annotations", "description")
+					if name == "" || expr == "" || !slices.Contains([]string{"critical", "warning", "info"}, sev) || summary == "" || len(desc) < 60 {
+						t.Errorf("alert %q: needs expr, severity, a summary and a description an operator can act on: %+v", name, r)
+					}
+					if strings.Count(expr, "(") != strings.Count(expr, ")") {
+						t.Errorf("alert %s: unbalanced parentheses in %s", name, expr)
+					}
+					if strings.Contains(expr, "tokenguard_") && !strings.Contains(expr, `job="tokenguard"`) {
+						t.Errorf("alert %s: selects tokenguard's metrics without job=\"tokenguard\": %s", name, expr)
+					}
+				}
+			}
+			if alerts < 5 {
+				t.Errorf("%d alerts", alerts)
+			}
+		})
+	}
+}
+
+func findMap(t *testing.T, objs []map[string]any, kind string) map[string]any {
+	t.Helper()
+	for _, o := range objs {
+		if o["kind"] == kind {
+			return o
+		}
+	}
+	t.Fatalf("no %s", kind)
+	return nil
+}
+
+// nested returns the value at path in m, or T's zero value.
+func nested[T any](m map[string]any, path ...string) T {
+	var zero T
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return zero
+		}
+		cur = mm[p]
+	}
+	v, _ := cur.(T)
+	return v
 }
