@@ -1,6 +1,7 @@
 package sdkdetect
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -24,7 +25,21 @@ var (
 	ErrNotSBOM = errors.New("not an SBOM")
 	// ErrTooLarge is wrapped when the document is longer than the limit.
 	ErrTooLarge = errors.New("SBOM exceeds the size limit")
+	// ErrUnsupportedFormat is wrapped (with ErrUnknownFormat) when the
+	// document is an SBOM in a format ParseSBOM does not read: SPDX
+	// tag-value, CycloneDX XML, SPDX RDF/XML, or compressed or UTF-16
+	// text. The message names the format.
+	ErrUnsupportedFormat error = &subError{"unsupported SBOM format", ErrUnknownFormat}
 )
+
+// subError is a sentinel error that is also a kind of another one.
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
 
 // DefaultSBOMMaxBytes is the size limit ParseSBOM applies when given none.
 const DefaultSBOMMaxBytes = 64 << 20
@@ -34,17 +49,18 @@ const (
 	SBOMFormatSPDX      = "spdx"
 	SBOMFormatSPDX3     = "spdx3"
 	SBOMFormatCycloneDX = "cyclonedx"
+	SBOMFormatSyft      = "syft"
 )
 
 // SBOM is what ParseSBOM found in one document.
 type SBOM struct {
 	// Format is the SBOM's format: "spdx" (SPDX 2.x JSON), "spdx3" (SPDX 3
-	// JSON-LD) or "cyclonedx" (CycloneDX JSON).
+	// JSON-LD), "cyclonedx" (CycloneDX JSON) or "syft" (syft's own JSON).
 	Format string
 	// Envelope names the wrappers around the SBOM, outermost first:
 	// "" (a bare SBOM), "in-toto", "dsse/in-toto",
 	// "sigstore-bundle/dsse/in-toto"; "dsse" alone when a DSSE payload is
-	// a bare SBOM.
+	// a bare SBOM; "sbom" for GitHub's export API answer {"sbom": {...}}.
 	Envelope string
 	// PredicateType is the in-toto predicate type, when in an in-toto
 	// statement ("https://spdx.dev/Document").
@@ -57,19 +73,29 @@ type SBOM struct {
 	// InvalidPURLs counts package URLs that did not parse; their packages
 	// are skipped.
 	InvalidPURLs int
+	// Entries counts the package entries read (SPDX packages, CycloneDX
+	// components, syft artifacts), kept or not, and PURLs the package URLs
+	// they had, valid or not. An SBOM with entries and no package URL
+	// cannot show that an SDK is absent: callers should not take it as
+	// evidence.
+	Entries, PURLs int
 }
 
 // ParseSBOM reads one SBOM document from r and returns its packages that
 // have a package URL for which keep returns true (every one with a purl when
 // keep is nil).
 //
-// Supported are SPDX 2.x JSON, SPDX 3 JSON-LD and CycloneDX JSON (1.2 to
-// 1.6), bare or as the predicate of an in-toto statement (v0.1 or v1,
-// as BuildKit and cosign attach them), itself bare, inside a DSSE envelope
-// or inside a sigstore bundle (v0.1 to v0.3). The content decides the
-// format; mediaType is only a hint: a non-JSON media type (XML, SPDX
-// tag-value, protobuf) fails at once with ErrUnknownFormat, and the media
-// type is quoted in format errors.
+// Supported are SPDX 2.x JSON, SPDX 3 JSON-LD, CycloneDX JSON (1.2 to
+// 1.6) and syft JSON, bare or as the predicate of an in-toto statement
+// (v0.1 or v1, as BuildKit, cosign and syft attach them), itself bare,
+// inside a DSSE envelope or inside a sigstore bundle (v0.1 to v0.3), and
+// GitHub's SBOM export answer ({"sbom": <SPDX>}). The content decides the
+// format; mediaType is only a hint quoted in format errors (cosign labels
+// an SPDX JSON file not named *.json "text/spdx", and a CycloneDX one
+// "application/vnd.cyclonedx+xml"). SBOMs in formats that are not read
+// (SPDX tag-value, CycloneDX XML, SPDX RDF/XML) fail with
+// ErrUnsupportedFormat naming the format, also when they are the string
+// predicate of an in-toto statement (cosign attest --type spdx).
 //
 // What counts as a package:
 //   - SPDX 2: packages[] with an externalRefs[] entry of referenceType
@@ -83,10 +109,12 @@ type SBOM struct {
 //     up to 64, and metadata.component with its nested components. Pedigree
 //     (ancestors, variants) and metadata.tools are not image contents and
 //     are skipped.
+//   - syft JSON: artifacts[] with a purl.
 //
 // The version is the purl's; when the purl has none, the package's own
-// version field (SPDX versionInfo, software_packageVersion, CycloneDX
-// version), unless NOASSERTION or NONE.
+// version field (SPDX versionInfo, software_packageVersion, CycloneDX or
+// syft version; a JSON number is taken as its text), unless NOASSERTION
+// or NONE.
 //
 // The document is streamed: memory stays bounded whatever its size, and
 // at most maxBytes bytes are read (DefaultSBOMMaxBytes when maxBytes <= 0);
@@ -97,9 +125,6 @@ type SBOM struct {
 // of other payload types and sigstore bundles holding a message signature
 // fail with ErrNotSBOM.
 func ParseSBOM(r io.Reader, mediaType string, maxBytes int64, keep func(PURL) bool) (*SBOM, error) {
-	if err := checkSBOMMediaType(mediaType); err != nil {
-		return nil, err
-	}
 	if maxBytes <= 0 {
 		maxBytes = DefaultSBOMMaxBytes
 	}
@@ -121,21 +146,39 @@ func ParseSBOM(r io.Reader, mediaType string, maxBytes int64, keep func(PURL) bo
 		PredicateType: res.predicateType,
 		Packages:      p.pkgs,
 		InvalidPURLs:  p.invalid,
+		Entries:       p.entries,
+		PURLs:         p.purls,
 	}, nil
 }
 
-// checkSBOMMediaType fails for media types that are known not to be JSON.
-func checkSBOMMediaType(mt string) error {
-	base, _, _ := strings.Cut(mt, ";")
-	base = strings.ToLower(strings.TrimSpace(base))
+// notJSON returns the error for a document that does not start like JSON:
+// ErrUnsupportedFormat when its first bytes show an SBOM format that is not
+// read (or an encoding that hides one), ErrUnknownFormat otherwise.
+func (p *sbomParser) notJSON(c byte) error {
+	head := p.s.lookahead(512)
+	what := ""
 	switch {
-	case base == "text/spdx", base == "application/vnd.cyclonedx",
-		strings.HasSuffix(base, "+xml"), strings.HasSuffix(base, "/xml"),
-		strings.HasSuffix(base, "+yaml"), strings.HasSuffix(base, "+protobuf"),
-		strings.HasSuffix(base, "+rdf"), strings.HasSuffix(base, "+tag-value"):
-		return fmt.Errorf("%w: media type %q is not JSON", ErrUnknownFormat, mt)
+	case bytes.HasPrefix(head, []byte{0x1F, 0x8B}):
+		what = "gzip-compressed data"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		what = "UTF-16 text"
+	case c == '<' && (bytes.Contains(head, []byte("cyclonedx")) || bytes.Contains(head, []byte("<bom"))):
+		what = "CycloneDX XML"
+	case c == '<' && (bytes.Contains(head, []byte("spdx")) || bytes.Contains(head, []byte("rdf:RDF"))):
+		what = "SPDX RDF/XML"
+	case c == '<':
+		what = "XML"
+	case bytes.Contains(head, []byte("SPDXVersion:")), bytes.HasPrefix(head, []byte("##")) && bytes.Contains(head, []byte("SPDX")):
+		what = "SPDX tag-value"
 	}
-	return nil
+	mt := ""
+	if p.mediaType != "" {
+		mt = fmt.Sprintf(" (media type %q)", p.mediaType)
+	}
+	if what == "" {
+		return fmt.Errorf("%w: the document is not JSON (it starts with %s)%s", ErrUnknownFormat, describeByte(c), mt)
+	}
+	return fmt.Errorf("%w: the document is %s%s; only SPDX JSON, CycloneDX JSON and syft JSON are read", ErrUnsupportedFormat, what, mt)
 }
 
 // sbomKind is a set of document kinds.
@@ -148,12 +191,14 @@ const (
 	kindInToto
 	kindDSSE
 	kindBundle
+	kindSyft
+	kindWrapper
 
-	kindsSBOM = kindSPDX | kindSPDX3 | kindCycloneDX
-	kindsAll  = kindsSBOM | kindInToto | kindDSSE | kindBundle
+	kindsSBOM = kindSPDX | kindSPDX3 | kindCycloneDX | kindSyft
+	kindsAll  = kindsSBOM | kindInToto | kindDSSE | kindBundle | kindWrapper
 )
 
-var kindNames = [...]string{"SPDX 2", "SPDX 3", "CycloneDX", "in-toto statement", "DSSE envelope", "sigstore bundle"}
+var kindNames = [...]string{"SPDX 2", "SPDX 3", "CycloneDX", "in-toto statement", "DSSE envelope", "sigstore bundle", "syft JSON", "SBOM export"}
 
 func (k sbomKind) String() string {
 	var names []string
@@ -192,20 +237,43 @@ func keyKind(key string) (k sbomKind, decides bool) {
 		return kindBundle, true
 	case "verificationMaterial":
 		return kindBundle, false
+	case "artifacts", "artifactRelationships":
+		return kindSyft, true
+	case "descriptor", "distro":
+		return kindSyft, false
+	case "sbom":
+		return kindWrapper, true
 	}
 	return 0, false
 }
 
-// isSBOMPredicateType reports whether an in-toto predicate type is an SBOM:
-// https://spdx.dev/Document, https://cyclonedx.org/bom, with or without a
-// version suffix ("/v2.3", "/v1.5").
-func isSBOMPredicateType(pt string) bool {
-	for _, prefix := range []string{"https://spdx.dev/Document", "https://cyclonedx.org/bom"} {
-		if pt == prefix || strings.HasPrefix(pt, prefix+"/") {
+// IsSBOMPredicateType reports whether an in-toto predicate type is an
+// SBOM ParseSBOM may read: https://spdx.dev/Document (cosign, BuildKit,
+// syft), https://cyclonedx.org/bom (cosign, syft) or https://syft.dev/bom
+// (syft attest -o syft-json), with or without a version suffix ("/v2.3",
+// "/v1.5"), in any case, over http or https.
+func IsSBOMPredicateType(pt string) bool {
+	pt = strings.TrimSuffix(strings.TrimSpace(pt), "/")
+	rest, ok := cutPrefixFold(pt, "https://")
+	if !ok {
+		if rest, ok = cutPrefixFold(pt, "http://"); !ok {
+			return false
+		}
+	}
+	for _, prefix := range [...]string{"spdx.dev/Document", "cyclonedx.org/bom", "syft.dev/bom"} {
+		if v, ok := cutPrefixFold(rest, prefix); ok && (v == "" || v[0] == '/') {
 			return true
 		}
 	}
 	return false
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix matched in any case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // isInTotoPayloadType reports whether a DSSE payload type is one
@@ -233,6 +301,8 @@ type sbomParser struct {
 	pkgs      []policy.Package
 	seen      map[policy.Package]struct{}
 	invalid   int
+	entries   int             // package entries read
+	purls     int             // package URLs seen
 	cands     []*pkgCandidate // per CycloneDX nesting level
 }
 
@@ -251,7 +321,7 @@ func (p *sbomParser) document(allow sbomKind) (docResult, error) {
 	if c != '{' {
 		what := describeByte(c)
 		if strings.HasPrefix(what, "'") { // not a JSON value
-			return res, fmt.Errorf("%w: the document is not JSON (it starts with %s)", ErrUnknownFormat, what)
+			return res, p.notJSON(c)
 		}
 		if err := s.skipValue(); err != nil {
 			return res, err
@@ -299,6 +369,11 @@ func (p *sbomParser) document(allow sbomKind) (docResult, error) {
 			err = inFormat(at(p.spdx3Elements(), name), "spdx3")
 		case "components":
 			err = inFormat(at(p.cdxComponents(0), "components"), "cyclonedx")
+		case "artifacts":
+			err = inFormat(at(p.syftArtifacts(), "artifacts"), "syft")
+		case "sbom":
+			inner, err = p.document(kindsSBOM)
+			err = inFormat(at(err, "sbom"), "sbom")
 		case "metadata":
 			err = inFormat(at(p.cdxMetadata(), "metadata"), "cyclonedx")
 		case "_type":
@@ -310,7 +385,7 @@ func (p *sbomParser) document(allow sbomKind) (docResult, error) {
 			err = inFormat(at(err, "predicateType"), "in-toto")
 		case "predicate":
 			hasPredicate = true
-			if havePredicateType && !isSBOMPredicateType(predicateType) {
+			if havePredicateType && !IsSBOMPredicateType(predicateType) {
 				err = s.skipValue()
 				break
 			}
@@ -357,6 +432,11 @@ func (p *sbomParser) document(allow sbomKind) (docResult, error) {
 		res.format = SBOMFormatSPDX3
 	case kindCycloneDX:
 		res.format = SBOMFormatCycloneDX
+	case kindSyft:
+		res.format = SBOMFormatSyft
+	case kindWrapper:
+		res = inner
+		res.envelope = joinEnvelope("sbom", inner.envelope)
 	case kindInToto:
 		if statementType != "" && !strings.HasPrefix(statementType, "https://in-toto.io/Statement/") {
 			return res, fmt.Errorf("%w: in-toto statement type %q", ErrNotSBOM, statementType)
@@ -364,7 +444,7 @@ func (p *sbomParser) document(allow sbomKind) (docResult, error) {
 		if !havePredicateType {
 			return res, fmt.Errorf("%w: in-toto statement without predicateType", ErrNotSBOM)
 		}
-		if !isSBOMPredicateType(predicateType) {
+		if !IsSBOMPredicateType(predicateType) {
 			return res, fmt.Errorf("%w: in-toto predicate type %q", ErrNotSBOM, predicateType)
 		}
 		if deferred != nil {

@@ -38,7 +38,7 @@ func (p *sbomParser) cdxComponent(level int) error {
 			err = at(err, "purl")
 		case "version":
 			var v []byte
-			if v, _, err = s.readOptString(); err == nil {
+			if v, _, err = s.readOptVersion(); err == nil {
 				c.setVersion(v)
 			}
 			err = at(err, "version")
@@ -53,6 +53,13 @@ func (p *sbomParser) cdxComponent(level int) error {
 	}
 	p.emit(c)
 	return nil
+}
+
+// syftArtifacts reads syft JSON's artifacts[]: objects with a purl and a
+// version, like CycloneDX components without nesting (their metadata is
+// skipped).
+func (p *sbomParser) syftArtifacts() error {
+	return p.s.forArray(func(int) error { return p.cdxComponent(0) })
 }
 
 // cdxMetadata reads metadata, for metadata.component: the component the

@@ -51,6 +51,8 @@ func (p *sbomParser) cand(level int) *pkgCandidate {
 
 // emit adds the packages of c's purls that the filter keeps.
 func (p *sbomParser) emit(c *pkgCandidate) {
+	p.entries++
+	p.purls += len(c.ends)
 	start := 0
 	for _, end := range c.ends {
 		raw := string(c.purls[start:end])

@@ -102,6 +102,7 @@ type scanner struct {
 	key      []byte // a key kept across a buffer refill
 	depth    int
 	where    string // for error offsets: "" or "of the decoded payload"
+	capture  bool   // skipNumber appends the number to scratch
 }
 
 func newScanner(r io.Reader, limit int64) *scanner {
@@ -357,6 +358,24 @@ func (s *scanner) readOptString() (str []byte, ok bool, err error) {
 	}
 	str, err = s.readString()
 	return str, err == nil, err
+}
+
+// readOptVersion reads a version field: a string, a number (its literal
+// text: some generators write "version": 1.0), or null as "". ok is false
+// for null.
+func (s *scanner) readOptVersion() (str []byte, ok bool, err error) {
+	c, err := s.peek()
+	if err != nil {
+		return nil, false, err
+	}
+	if c == '-' || '0' <= c && c <= '9' {
+		s.scratch = s.scratch[:0]
+		s.capture = true
+		err = s.skipNumber()
+		s.capture = false
+		return s.scratch, err == nil, err
+	}
+	return s.readOptString()
 }
 
 func indexQuoteOrBackslash(b []byte) int {
@@ -684,6 +703,9 @@ func (s *scanner) skipNumber() error {
 			break
 		}
 		state = next
+		if s.capture {
+			s.scratch = append(s.scratch, c)
+		}
 		s.pos++
 	}
 	switch state {
@@ -710,6 +732,37 @@ func (s *scanner) skipBOM() error {
 		}
 	}
 	return nil
+}
+
+// lookahead returns up to n bytes from the current position without
+// consuming them, reading more input as needed; fewer at the end of input
+// or on a read error (left in s.err for the next read to report).
+func (s *scanner) lookahead(n int) []byte {
+	n = min(n, len(s.buf))
+	for tries := 0; s.end-s.pos < n && s.err == nil; tries++ {
+		if s.pos > 0 {
+			copy(s.buf, s.buf[s.pos:s.end])
+			s.off += int64(s.pos)
+			s.end -= s.pos
+			s.pos = 0
+		}
+		m, err := s.r.Read(s.buf[s.end:])
+		if m < 0 || m > len(s.buf)-s.end {
+			m, err = 0, errors.New("reader returned an invalid count")
+		}
+		if s.limit > 0 && s.off+int64(s.end+m) > s.limit {
+			s.err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, s.limit)
+			break
+		}
+		s.end += m
+		if err != nil {
+			s.err = err
+		}
+		if m == 0 && err == nil && tries >= 100 {
+			s.err = io.ErrNoProgress
+		}
+	}
+	return s.buf[s.pos:min(s.end, s.pos+n)]
 }
 
 // expectEnd checks that only whitespace follows, reading to the end of

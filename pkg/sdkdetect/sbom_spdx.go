@@ -29,7 +29,7 @@ func (p *sbomParser) spdxPackage(c *pkgCandidate) error {
 			err = at(s.forArray(func(int) error { return p.spdxExternalRef(c) }), "externalRefs")
 		case "versionInfo":
 			var v []byte
-			if v, _, err = s.readOptString(); err == nil {
+			if v, _, err = s.readOptVersion(); err == nil {
 				c.setVersion(v)
 			}
 			err = at(err, "versionInfo")
@@ -47,7 +47,9 @@ func (p *sbomParser) spdxPackage(c *pkgCandidate) error {
 // spdxExternalRef reads one externalRefs[] entry, adding its locator to c
 // when its referenceType is purl. The category is not checked: it is
 // spelled PACKAGE_MANAGER (SPDX 2.3) or PACKAGE-MANAGER (2.2), and some
-// tools write OTHER.
+// tools write OTHER. The type may also be written as the IRI of SPDX's
+// RDF vocabulary, "http://spdx.org/rdf/references/purl" (documents
+// converted from RDF by the SPDX tools).
 func (p *sbomParser) spdxExternalRef(c *pkgCandidate) error {
 	s := p.s
 	if err := s.beginObject(); err != nil {
@@ -66,6 +68,9 @@ func (p *sbomParser) spdxExternalRef(c *pkgCandidate) error {
 		case "referenceType":
 			var v []byte
 			v, _, err = s.readOptString()
+			if i := bytes.LastIndexAny(v, "/#"); i >= 0 {
+				v = v[i+1:]
+			}
 			isPURL = bytes.EqualFold(v, []byte("purl"))
 			err = at(err, "referenceType")
 		case "referenceLocator":
@@ -117,21 +122,21 @@ func (p *sbomParser) spdx3Element(c *pkgCandidate) error {
 		if !ok {
 			break
 		}
-		switch string(key) {
+		switch string(spdx3Property(key)) {
 		case "type", "@type":
 			name := string(key)
 			err = at(p.spdx3Type(c), name)
-		case "software_packageUrl", "packageUrl":
+		case "packageUrl":
 			name := string(key)
 			var v []byte
 			if v, _, err = s.readOptString(); err == nil {
 				c.addPURL(v)
 			}
 			err = at(err, name)
-		case "software_packageVersion", "packageVersion":
+		case "packageVersion":
 			name := string(key)
 			var v []byte
-			if v, _, err = s.readOptString(); err == nil {
+			if v, _, err = s.readOptVersion(); err == nil {
 				c.setVersion(v)
 			}
 			err = at(err, name)
@@ -148,6 +153,18 @@ func (p *sbomParser) spdx3Element(c *pkgCandidate) error {
 		p.emit(c)
 	}
 	return nil
+}
+
+// spdx3Property returns the property name of an SPDX 3 key: the key itself
+// for the compacted names of the SPDX context ("software_packageUrl" is
+// "packageUrl"), or the part after the profile for keys written as
+// prefixed names or IRIs ("spdx:Software/packageUrl",
+// "https://spdx.org/rdf/3.0.1/terms/Software/packageUrl").
+func spdx3Property(key []byte) []byte {
+	if i := bytes.LastIndexAny(key, "_/:"); i >= 0 && !bytes.HasPrefix(key, []byte("@")) {
+		key = key[i+1:]
+	}
+	return key
 }
 
 // spdx3Type reads an element's type: a string or an array of them.
