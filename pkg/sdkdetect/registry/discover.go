@@ -185,9 +185,13 @@ func (s *Source) merge(ref name.Reference, labels map[string]string, firstErr er
 	rec := &record{labels: labels, ttl: s.opts.NoSBOMTTL}
 	type pkgKey struct{ typ, ns, name, version, platform string }
 	seen := make(map[pkgKey]bool)
+	unusable := ""
 	for _, r := range results {
 		if firstErr == nil {
 			firstErr = r.err
+		}
+		if unusable == "" {
+			unusable = r.unusable
 		}
 		for _, f := range r.found {
 			if rec.sbom == "" {
@@ -216,6 +220,11 @@ func (s *Source) merge(ref name.Reference, labels map[string]string, firstErr er
 	case rec.sbom == "" && firstErr != nil:
 		f := s.failed(ref, firstErr)
 		rec.unavailable, rec.reason, rec.ttl = f.unavailable, f.reason, f.ttl
+	case rec.sbom == "" && unusable != "":
+		// SBOMs are attached but none can be used (tag-value, XML, no
+		// purls, malformed): say so, rather than "no SBOM". Kept as long
+		// as "no SBOM" is, since a usable one may be attached later.
+		rec.unavailable, rec.reason = intern(unusable), ReasonUnusableSBOM
 	}
 	return rec
 }

@@ -224,8 +224,10 @@ func TestDeclaredHugeSBOMIsNotDownloaded(t *testing.T) {
 	})
 	s := newSource(t, Options{Timeout: 10 * time.Second})
 	ev := evidence(t, s, r.host+"/acme/api:1.0")
-	if ev.Unavailable != "" || ev.SBOM != "" {
-		t.Errorf("evidence = %+v, want no SBOM and no failure", ev)
+	// The SBOM is not read, and the evidence says why (the verdict becomes
+	// unknown with that reason, not "no SBOM").
+	if ev.SBOM != "" || !strings.Contains(ev.Unavailable, "SBOM (application/spdx+json, 1073741824 bytes) is larger than the limit of 67108864 bytes") {
+		t.Errorf("evidence = %+v, want the SBOM skipped as too large", ev)
 	}
 	if r.requested(blob.Digest.Hex) {
 		t.Errorf("a blob declared above MaxSBOMBytes was downloaded: %q", r.requestLog())
@@ -265,8 +267,8 @@ func TestUndeclaredHugeSBOMIsCut(t *testing.T) {
 	took := time.Since(begin)
 	runtime.ReadMemStats(&after)
 
-	if ev.Unavailable != "" || ev.SBOM != "" {
-		t.Errorf("evidence = %+v, want the oversized SBOM skipped", ev)
+	if ev.SBOM != "" || !strings.Contains(ev.Unavailable, "larger than the limit of 8388608 bytes") {
+		t.Errorf("evidence = %+v, want the oversized SBOM skipped as too large", ev)
 	}
 	time.Sleep(50 * time.Millisecond) // let the handler notice the client left
 	if n := served.Load(); n > 4*limit {

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
@@ -31,6 +32,10 @@ const (
 	// styleBuildKit: BuildKit's attestation manifest, an index entry for
 	// platform unknown/unknown whose layers are in-toto statements.
 	styleBuildKit
+	// styleAttestationReferrer: a referrer holding DSSE envelopes or in-toto
+	// statements (cosign attest in OCI 1.1 referrers mode, ORAS-attached
+	// attestations).
+	styleAttestationReferrer
 )
 
 // source returns the evidence source name of an SBOM of format read by
@@ -45,6 +50,8 @@ func (st style) source(format string) string {
 		return "sbom:" + format + "-sbom-tag"
 	case styleAttestationTag:
 		return "sbom:" + format + "-attestation-tag"
+	case styleAttestationReferrer:
+		return "sbom:" + format + "-attestation-referrer"
 	}
 	return "sbom:buildkit-attestation"
 }
@@ -55,6 +62,7 @@ const (
 	annInTotoPredicate   = "in-toto.io/predicate-type"         // BuildKit layers
 	annBundlePredicate   = "dev.sigstore.bundle.predicateType" // cosign v3 referrers
 	annBundleContent     = "dev.sigstore.bundle.content"       // "dsse-envelope" or "message-signature"
+	annTitle             = "org.opencontainers.image.title"    // ORAS file names
 	annDockerRefType     = "vnd.docker.reference.type"
 	annDockerRefDigest   = "vnd.docker.reference.digest"
 	dockerAttestationRef = "attestation-manifest"
@@ -74,11 +82,20 @@ type found struct {
 }
 
 // taskResult is what one attachment style found for one subject, and the
-// first registry error met (absent attachments are not errors).
+// first registry error met (absent attachments are not errors). unusable
+// says why the first SBOM that could not be used was not (a format that is
+// not read, a malformed or oversized document, no package URLs): when no
+// SBOM is usable, it becomes the evidence's Unavailable, so that the
+// verdict is unknown with that reason rather than "no SBOM".
 type taskResult struct {
-	found []found
-	err   error
+	found    []found
+	err      error
+	unusable string
 }
+
+// ReasonUnusableSBOM is the Metrics.LookupDone reason of a lookup that found
+// SBOMs but none it could use.
+const ReasonUnusableSBOM = "unusable-sbom"
 
 type task func(ctx context.Context) taskResult
 
@@ -144,9 +161,12 @@ func (d *discovery) referrers(ctx context.Context, sub subject) taskResult {
 				continue
 			}
 		}
-		fs, err := d.readLayers(ctx, m, sub, st)
-		res.found = append(res.found, fs...)
-		res.addErr(err)
+		lr := d.readLayers(ctx, m, sub, st)
+		res.found = append(res.found, lr.found...)
+		res.addErr(lr.err)
+		if res.unusable == "" {
+			res.unusable = lr.unusable
+		}
 	}
 	return res
 }
@@ -156,22 +176,52 @@ const styleSkip style = 255
 
 // referrerStyle classifies a referrer by its artifact type and
 // annotations; probe means the type is unknown until the manifest is read.
+//
+// SBOM artifact types in use: the SBOM media types themselves (ORAS,
+// Harbor, cosign attach sbom with its own type names "spdx+json",
+// "text/spdx", "application/vnd.cyclonedx+xml" whose content may still
+// be JSON), cosign's referrers-mode "application/vnd.dev.cosign.artifact.
+// sbom.v1+json", Harbor's generated "application/vnd.goharbor.harbor.sbom.v1"
+// and syft's "application/vnd.syft+json". Any other type naming SPDX,
+// CycloneDX, syft or an SBOM is read too: the content decides. Attestations
+// come as cosign's "application/vnd.dev.cosign.artifact.att.v1+json", DSSE
+// envelopes, in-toto statements or sigstore bundles.
 func referrerStyle(artifactType string, ann map[string]string) (st style, probe bool) {
-	switch baseType(artifactType) {
-	case "application/spdx+json", "application/spdx3+json", "text/spdx+json", "application/vnd.cyclonedx+json":
-		return styleReferrer, false
+	at := baseType(artifactType)
+	switch at {
+	case "", emptyConfigType, "application/vnd.oci.image.config.v1+json":
+		return styleSkip, true
 	case "application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.dev.sigstore.bundle+json":
 		if ann[annBundleContent] == "message-signature" {
 			return styleSkip, false
 		}
-		if pt, ok := ann[annBundlePredicate]; ok && !isSBOMPredicate(pt) {
+		if pt, ok := ann[annBundlePredicate]; ok && !sdkdetect.IsSBOMPredicateType(pt) {
 			return styleSkip, false
 		}
 		return styleBundleReferrer, false
-	case "", emptyConfigType:
-		return styleSkip, true
+	case "application/vnd.dev.cosign.artifact.att.v1+json", "application/vnd.dsse.envelope.v1+json", "application/vnd.in-toto+json":
+		for _, key := range [...]string{annInTotoPredicate, annCosignPredicate, annBundlePredicate} {
+			if pt, ok := ann[key]; ok && !sdkdetect.IsSBOMPredicateType(pt) {
+				return styleSkip, false
+			}
+		}
+		return styleAttestationReferrer, false
+	}
+	if isSignatureType(at) {
+		return styleSkip, false
+	}
+	for _, word := range [...]string{"spdx", "cyclonedx", "sbom", "syft"} {
+		if strings.Contains(at, word) {
+			return styleReferrer, false
+		}
 	}
 	return styleSkip, false
+}
+
+// isSignatureType reports whether an artifact type is a signature's
+// (cosign, Notary), which never holds an SBOM.
+func isSignatureType(at string) bool {
+	return strings.Contains(at, "signature") || strings.HasSuffix(at, ".sig.v1+json") || strings.Contains(at, "simplesigning")
 }
 
 // cosignTag reads cosign's "sha256-<hex><suffix>" tag of sub.
@@ -184,8 +234,7 @@ func (d *discovery) cosignTag(ctx context.Context, sub subject, suffix string, s
 	if err != nil {
 		return taskResult{err: err}
 	}
-	fs, err := d.readLayers(ctx, m, sub, st)
-	return taskResult{found: fs, err: err}
+	return d.readLayers(ctx, m, sub, st)
 }
 
 // buildKit reads BuildKit's attestation manifest for sub.
@@ -194,8 +243,7 @@ func (d *discovery) buildKit(ctx context.Context, sub subject, att v1.Descriptor
 	if err != nil {
 		return absentOK(err)
 	}
-	fs, err := d.readLayers(ctx, m, sub, styleBuildKit)
-	return taskResult{found: fs, err: err}
+	return d.readLayers(ctx, m, sub, styleBuildKit)
 }
 
 // artifactManifest GETs the manifest desc points at, if not too large.
@@ -211,34 +259,48 @@ func (d *discovery) artifactManifest(ctx context.Context, desc v1.Descriptor) (*
 }
 
 // readLayers parses the layers of m that may hold an SBOM. Layers of
-// another predicate type, of a non-JSON media type, or declared larger
-// than MaxSBOMBytes are skipped without download. Unreadable documents are
-// logged and skipped; the first registry error is returned.
-func (d *discovery) readLayers(ctx context.Context, m *v1.Manifest, sub subject, st style) ([]found, error) {
-	var (
-		out      []found
-		firstErr error
-	)
+// another predicate type, image layers and archives, or declared larger
+// than MaxSBOMBytes are skipped without download. Other media types are
+// only hints (cosign labels JSON SBOMs "text/spdx" or "+xml"): the content
+// decides. Documents that are not SBOMs (provenance) are skipped; SBOMs
+// that cannot be used are logged and skipped, the first one's reason kept
+// in unusable; the first registry error is returned.
+func (d *discovery) readLayers(ctx context.Context, m *v1.Manifest, sub subject, st style) taskResult {
+	var res taskResult
+	unusable := func(l v1.Descriptor, why string) {
+		d.s.opts.Logger.Warn("skipping an SBOM that cannot be used", "repository", d.repo.Name(), "layer", l.Digest.String(), "why", why)
+		if res.unusable == "" {
+			res.unusable = why
+		}
+	}
 	for _, l := range m.Layers {
-		if why := skipLayer(l); why != "" {
+		if why := skipLayer(l, st); why != "" {
 			d.s.opts.Logger.Debug("skipping attachment layer", "repository", d.repo.Name(), "layer", l.Digest.String(), "why", why)
 			continue
 		}
 		if l.Size > d.s.opts.MaxSBOMBytes {
-			d.s.opts.Logger.Warn("skipping SBOM above the size limit", "repository", d.repo.Name(), "layer", l.Digest.String(), "size", l.Size, "limit", d.s.opts.MaxSBOMBytes)
+			unusable(l, fmt.Sprintf("the image's SBOM (%s, %d bytes) is larger than the limit of %d bytes (registry.maxSBOMBytes)", l.MediaType, l.Size, d.s.opts.MaxSBOMBytes))
 			continue
 		}
 		sb, err := d.readSBOM(ctx, l)
 		switch {
+		case err == nil && sb.Entries > 0 && sb.PURLs == 0:
+			unusable(l, fmt.Sprintf("the image's %s SBOM lists %d packages but no package URLs (purls), so it cannot show which SDKs are present; generate it with a tool that writes purls (syft, trivy, cdxgen)", sb.Format, sb.Entries))
 		case err == nil:
-			out = append(out, found{source: st.source(sb.Format), platform: sub.platform, packages: sb.Packages})
+			res.found = append(res.found, found{source: st.source(sb.Format), platform: sub.platform, packages: sb.Packages})
+		case errors.Is(err, sdkdetect.ErrNotSBOM):
+			d.s.opts.Logger.Debug("skipping attachment that is not an SBOM", "repository", d.repo.Name(), "layer", l.Digest.String(), "error", err)
+		case errors.Is(err, sdkdetect.ErrTooLarge), errors.Is(err, errTooLarge):
+			unusable(l, fmt.Sprintf("the image's SBOM (%s) is larger than the limit of %d bytes (registry.maxSBOMBytes)", l.MediaType, d.s.opts.MaxSBOMBytes))
+		case errors.Is(err, sdkdetect.ErrUnsupportedFormat):
+			unusable(l, fmt.Sprintf("the image's SBOM is in a format tokenguard does not read (%v); attach an SPDX JSON or CycloneDX JSON SBOM", err))
 		case isContentError(err):
-			d.s.opts.Logger.Debug("skipping unreadable attachment", "repository", d.repo.Name(), "layer", l.Digest.String(), "error", err)
-		case firstErr == nil:
-			firstErr = err
+			unusable(l, fmt.Sprintf("the image's SBOM (%s) could not be read: %v", l.MediaType, err))
+		case res.err == nil:
+			res.err = err
 		}
 	}
-	return out, firstErr
+	return res
 }
 
 func (d *discovery) readSBOM(ctx context.Context, l v1.Descriptor) (*sdkdetect.SBOM, error) {
@@ -250,36 +312,33 @@ func (d *discovery) readSBOM(ctx context.Context, l v1.Descriptor) (*sdkdetect.S
 	return sdkdetect.ParseSBOM(rc, string(l.MediaType), d.s.opts.MaxSBOMBytes, d.s.opts.Keep)
 }
 
-// skipLayer says why a layer cannot hold an SBOM, judging by its
-// descriptor alone; "" when it may.
-func skipLayer(l v1.Descriptor) string {
+// skipLayer says why a layer of an attachment of style st cannot hold an
+// SBOM, judging by its descriptor alone; "" when it may. SBOM media types
+// that are not JSON (text/spdx, +xml) are not skipped: cosign gives them
+// to JSON files too, and an SBOM that is really tag-value or XML must be
+// reported as such. In an SBOM referrer, a file pushed by ORAS without a
+// media type ("oras attach --artifact-type application/spdx+json img
+// sbom.json") has ORAS's default, the uncompressed layer type, and its
+// name as title: it is read too.
+func skipLayer(l v1.Descriptor, st style) string {
 	for _, key := range [...]string{annCosignPredicate, annInTotoPredicate} {
-		if pt, ok := l.Annotations[key]; ok && !isSBOMPredicate(pt) {
+		if pt, ok := l.Annotations[key]; ok && !sdkdetect.IsSBOMPredicateType(pt) {
 			return "predicate type " + pt
 		}
 	}
 	mt := baseType(string(l.MediaType))
+	if st == styleReferrer && l.Annotations[annTitle] != "" &&
+		(l.MediaType == types.OCIUncompressedLayer || l.MediaType == types.DockerUncompressedLayer) {
+		return ""
+	}
 	switch {
 	case l.MediaType.IsLayer() && !strings.HasSuffix(mt, "json"),
-		strings.HasSuffix(mt, "+xml"), strings.HasSuffix(mt, "/xml"),
-		mt == "text/spdx", mt == "application/vnd.cyclonedx",
 		strings.HasSuffix(mt, "+protobuf"), strings.HasSuffix(mt, "+gzip"), strings.HasSuffix(mt, "+zstd"),
-		strings.HasSuffix(mt, ".tar"), strings.HasSuffix(mt, "+tar"):
+		strings.HasSuffix(mt, ".tar"), strings.HasSuffix(mt, "+tar"),
+		strings.HasPrefix(mt, "image/"), isSignatureType(mt):
 		return "media type " + string(l.MediaType)
 	}
 	return ""
-}
-
-// isSBOMPredicate reports whether an in-toto predicate type is an SBOM:
-// https://spdx.dev/Document or https://cyclonedx.org/bom, with or without
-// a version suffix.
-func isSBOMPredicate(pt string) bool {
-	for _, prefix := range [...]string{"https://spdx.dev/Document", "https://cyclonedx.org/bom"} {
-		if pt == prefix || strings.HasPrefix(pt, prefix+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // isContentError reports whether err is about a document rather than the
