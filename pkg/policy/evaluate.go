@@ -148,7 +148,8 @@ func (c *Catalog) addonFinding(ctr *Container, ev *Evidence, r *Rule, opts Optio
 		case ev.Ref.Digest != "":
 			reason = "the image is pinned by digest and no version label was read"
 		default:
-			reason = "the image has no tag"
+			// The runtime pulls "latest", which names no version.
+			reason = "the image has no tag, so the runtime pulls whatever latest points to"
 		}
 	}
 	f.Message = versionMessage(&f, r, reason)

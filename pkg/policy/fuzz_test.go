@@ -14,6 +14,9 @@ func FuzzEvaluate(f *testing.F) {
 		"2.32.2.20241008", "v1.14.6-debian-cloudwatch-1.1", "v11.0.0+incompatible", "v0.0.0-20190601120000-abcdefabcdef",
 		"12.0.0a1", "1!2.0", "1.0.0.pre.alpha2", "0.3.0.0", "9.0.0-SNAPSHOT", "init-2.31.12", "v99999999999999999999.0.0",
 		"-", "--", "1.2.3-", "1.2.3+", "1..2", "\x00", "v1.2.3-rc.1+build.5",
+		"v1.10.1-eks-1-28-6", "v1.11.4-eks-1-31-latest", "v1.29.1-eks-1-29-6", "init-latest",
+		"windowsservercore-stable", "2.31.12-flb-1.9", "amd64-1.8.4", "v1.16-debian-cloudwatch-1",
+		"v1.29.0-calico-hostprocess", "V1.8.0-EKSBUILD.1",
 	} {
 		f.Add(s)
 	}

@@ -70,6 +70,10 @@ func checkKubeSkew(found string, cp *KubeVersion) (scheme.Result, string) {
 	major, minor, ok := parseMajorMinor(found)
 	switch {
 	case !ok:
+		// "latest" and digests say why; anything else is just unreadable.
+		if r := scheme.Unparsable(found); r.Reason != scheme.ReasonUnparsable {
+			return r, min
+		}
 		return scheme.Result{Outcome: scheme.Unknown, Reason: "not a Kubernetes version"}, min
 	case major != cp.Major:
 		return scheme.Result{Outcome: scheme.Unknown, Reason: "major version differs from the control plane's"}, min

@@ -70,6 +70,12 @@ var floatingWords = [...]string{
 
 func unknown(reason string) Result { return Result{Outcome: Unknown, Reason: reason} }
 
+// Unparsable is the Unknown result for a version no scheme could read:
+// its reason says whether found is empty, a digest, a floating tag or
+// something else (ReasonUnparsable). Orderings outside this package (the
+// kube-proxy skew rule) use it so their messages say the same.
+func Unparsable(found string) Result { return unparsable(found) }
+
 // unparsable explains why found could not be parsed: empty, digest,
 // floating word, or plain garbage.
 func unparsable(found string) Result {
