@@ -253,6 +253,11 @@ func FuzzParseImage(f *testing.F) {
 		"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.8.0-eksbuild.1",
 		"public.ecr.aws/eks/aws-load-balancer-controller:v2.7.1", "Foo/bar", "a__b/c---d.e",
 		"Nginx", "nginx:", "nginx@", ":x", "/", "a//b", hex64, "[::1", "a:b:c", "a@b@c",
+		"013241004608.dkr.ecr-fips.us-gov-west-1.amazonaws.com/eks/coredns:v1.8.7-eksbuild.3",
+		"918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/kube-proxy:v1.28.2-minimal-eksbuild.2",
+		"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/coredns/coredns:1.11.1",
+		"public.ecr.aws/eks-distro/coredns/coredns:v1.10.1-eks-1-28-6", "k8s.gcr.io/coredns:1.7.0",
+		"registry.local:5000/coredns/coredns:V1.8.4", "coredns/coredns:1.8.4@sha256:" + hex64,
 	} {
 		f.Add(s)
 	}
