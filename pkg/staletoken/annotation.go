@@ -3,6 +3,8 @@ package staletoken
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -34,9 +36,11 @@ var ErrAnnotation = errors.New("malformed stale-token annotation")
 // shows. Runs of spaces (and tabs) are accepted where the format has one
 // space, and around the punctuation; the words match case-insensitively. The
 // subject must be a service account (two non-empty names, no spaces or
-// colons) and N a non-negative decimal integer that fits in an int64: the
-// API server only annotates past the threshold, so a negative N is not
-// something it writes.
+// colons) and N a non-negative number that fits in an int64: the API server
+// writes an integer and only annotates past the threshold, so a negative N
+// is not something it writes; a fraction ("4185802.0", "4.185802e+06", as
+// log pipelines that turn the field into a number render it) is truncated
+// to whole seconds.
 func ParseAnnotation(value string) (subject string, seconds int64, err error) {
 	v := strings.TrimSpace(value)
 	v = strings.TrimSpace(strings.TrimSuffix(v, "."))
@@ -57,7 +61,7 @@ func ParseAnnotation(value string) (subject string, seconds int64, err error) {
 	}
 	seconds, ok = parseSeconds(n)
 	if !ok {
-		return "", 0, fmt.Errorf("%w: seconds after warning threshold %q is not a non-negative integer", ErrAnnotation, n)
+		return "", 0, fmt.Errorf("%w: seconds after warning threshold %q is not a non-negative number of seconds", ErrAnnotation, n)
 	}
 	return subject, seconds, nil
 }
@@ -106,7 +110,13 @@ func nextWord(s string) (word, rest string) {
 }
 
 func parseSeconds(s string) (int64, bool) {
-	if s == "" || len(s) > 19 {
+	if s == "" {
+		return 0, false
+	}
+	if strings.ContainsAny(s, ".eE") {
+		return parseFractionalSeconds(s)
+	}
+	if len(s) > 19 {
 		return 0, false
 	}
 	var n int64
@@ -137,4 +147,18 @@ func SplitSubject(subject string) (namespace, serviceAccount string, ok bool) {
 		return "", "", false
 	}
 	return namespace, serviceAccount, true
+}
+
+// parseFractionalSeconds reads a non-negative decimal number with a
+// fraction or an exponent ("5.0", "4.185802e+06") and truncates it to whole
+// seconds; signs, NaN, infinities and values past int64 are refused.
+func parseFractionalSeconds(s string) (int64, bool) {
+	if s[0] < '0' || s[0] > '9' || s[len(s)-1] == '.' {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f >= math.MaxInt64 {
+		return 0, false
+	}
+	return int64(f), true
 }
