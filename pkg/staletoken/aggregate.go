@@ -61,7 +61,8 @@ type Subject struct {
 	Namespace      string `json:"namespace"`
 	ServiceAccount string `json:"serviceAccount"`
 	Status         Status `json:"status"`
-	// Events counts stale-token events (each audit stage logged counts).
+	// Events counts stale-token requests: the stages of one request (same
+	// auditID) count once.
 	Events    int64     `json:"events"`
 	FirstSeen time.Time `json:"firstSeen"`
 	LastSeen  time.Time `json:"lastSeen"`
@@ -106,6 +107,23 @@ func (s *subjectAgg) add(t time.Time, seconds int64, pods []string, maxPods int)
 		s.maxSeconds, s.maxAt = seconds, t
 	}
 	s.events++
+	for _, p := range pods {
+		s.addPod(p, maxPods)
+	}
+}
+
+// touch records another stage of a request already counted: its time and
+// pods, not a further event.
+func (s *subjectAgg) touch(t time.Time, seconds int64, pods []string, maxPods int) {
+	if t.Before(s.first) {
+		s.first = t
+	}
+	if t.After(s.last) {
+		s.last = t
+	}
+	if seconds > s.maxSeconds || (seconds == s.maxSeconds && t.After(s.maxAt)) {
+		s.maxSeconds, s.maxAt = seconds, t
+	}
 	for _, p := range pods {
 		s.addPod(p, maxPods)
 	}

@@ -1,6 +1,7 @@
 package staletoken
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,32 +60,23 @@ func (fr *fileReader) readValues(r io.Reader) error {
 func (fr *fileReader) items(dec *json.Decoder, cr *countingReader, format string) error {
 	for dec.More() {
 		start := dec.InputOffset()
-		var rec record
-		err := dec.Decode(&rec)
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
 		line := cr.lineAt(start)
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			if te.Field == "" && fr.format == "" {
-				return fmt.Errorf("%w: the item at line %d is a JSON %s, not an audit Event or a CloudWatch Logs record", ErrUnrecognised, line, te.Value)
-			}
-			// The decoder read the whole value: go on with the next.
-			fr.st.Events++
-			fr.malformed(line, jsonProblem(err))
-		case err != nil:
+		if err != nil {
 			return fr.documentError(cr, err)
-		default:
-			f, ok := fr.record(&rec, line, stamp{})
-			if !ok {
-				if fr.format == "" {
-					return fmt.Errorf("%w: the item at line %d is JSON but not an audit Event or a CloudWatch Logs record", ErrUnrecognised, line)
-				}
-				fr.malformed(line, "JSON but not an audit event")
-			} else if fr.format == "" {
-				fr.format = format
-				if format == FormatJSONArray && f == FormatEventList {
-					fr.format = FormatEventList
-				}
+		}
+		f, ok := fr.item(raw, line, stamp{})
+		switch {
+		case !ok && fr.format == "":
+			return fmt.Errorf("%w: the item at line %d is %s, not an audit Event or a CloudWatch Logs record", ErrUnrecognised, line, jsonKind(raw))
+		case !ok:
+			fr.st.Events++
+			fr.malformed(line, "JSON but not an audit event")
+		case fr.format == "":
+			fr.format = format
+			if format == FormatJSONArray && f == FormatEventList {
+				fr.format = FormatEventList
 			}
 		}
 		cr.drop(dec.InputOffset())
@@ -95,34 +87,64 @@ func (fr *fileReader) items(dec *json.Decoder, cr *countingReader, format string
 	return nil
 }
 
+// jsonKind names the kind of a JSON value for a message.
+func jsonKind(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "empty"
+	}
+	switch raw[0] {
+	case '{':
+		return "JSON but not one"
+	case '[':
+		return "a JSON array"
+	case '"':
+		return "a JSON string"
+	case 't', 'f':
+		return "a JSON boolean"
+	case 'n':
+		return "JSON null"
+	}
+	return "a JSON number"
+}
+
+// listFormats are the keys of a document's list of records, and the format
+// each makes the input.
+var listFormats = map[string]string{
+	"items":   FormatEventList,       // EventList
+	"events":  FormatCloudWatchAPI,   // aws logs filter-log-events, get-log-events
+	"results": FormatInsightsResults, // aws logs get-query-results
+}
+
 // object reads an object whose '{' was read at line, up to its '}'. Its
-// "items" are read as an EventList's, one at a time; the other keys are kept
-// (up to maxDocumentKeys) and, when there were no items, decoded as one
-// event or CloudWatch record.
+// list of records ("items" of an EventList, "events" of a CloudWatch API
+// page, "results" of Logs Insights) is read one item at a time; the other
+// keys are kept (up to maxDocumentKeys) and, when there was no list,
+// decoded as one event or CloudWatch record.
 func (fr *fileReader) object(dec *json.Decoder, cr *countingReader, line int64) error {
 	rest := make(map[string]json.RawMessage)
-	sawItems := false
+	listKey := ""
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return fr.documentError(cr, err)
 		}
 		key, _ := tok.(string)
-		if key == "items" && !sawItems {
-			sawItems = true
+		if format, isList := listFormats[key]; isList && listKey == "" {
+			listKey = key
 			tok, err := dec.Token()
 			if err != nil {
 				return fr.documentError(cr, err)
 			}
 			if tok == json.Delim('[') {
-				if err := fr.items(dec, cr, FormatEventList); err != nil {
+				if err := fr.items(dec, cr, format); err != nil {
 					return err
 				}
 				continue
 			}
 			if tok != nil { // "items": null is an empty list
 				// The decoder may be inside the value: stop here.
-				if err := fr.notAuditDocument(line, "its items is not a list"); err != nil {
+				if err := fr.notAuditDocument(line, "its "+key+" is not a list"); err != nil {
 					return err
 				}
 				return errStop
@@ -141,12 +163,12 @@ func (fr *fileReader) object(dec *json.Decoder, cr *countingReader, line int64) 
 	if _, err := dec.Token(); err != nil { // '}'
 		return fr.documentError(cr, err)
 	}
-	if sawItems {
-		if kind, ok := rest["kind"]; ok && string(kind) != `"EventList"` && fr.format == "" {
-			return fr.notAuditDocument(line, "it has items but kind "+string(kind))
+	if listKey != "" {
+		if kind, ok := rest["kind"]; ok && (listKey != "items" || string(kind) != `"EventList"`) && fr.format == "" {
+			return fr.notAuditDocument(line, "it has "+listKey+" but kind "+string(kind))
 		}
 		if fr.format == "" {
-			fr.format = FormatEventList
+			fr.format = listFormats[listKey]
 		}
 		return nil
 	}
@@ -160,7 +182,7 @@ func (fr *fileReader) object(dec *json.Decoder, cr *countingReader, line int64) 
 		fr.malformed(line, jsonProblem(err))
 		return nil
 	}
-	if _, ok := fr.record(&rec, line, stamp{}); !ok {
+	if _, ok := fr.decoded(&rec, b, line, stamp{}); !ok {
 		if fr.format == "" {
 			return fr.notAuditDocument(line, "")
 		}

@@ -59,7 +59,17 @@ func FuzzReadLines(f *testing.F) {
 	zw.Write([]byte(ev + "\n"))
 	zw.Close()
 	f.Add(z.Bytes())
+	f.Add([]byte("{\"events\":[{\"timestamp\":1717200000000,\"message\":" + quote(ev) + "}],\"searchedLogStreams\":[]}\n"))
+	f.Add([]byte("{\n\"results\": [[{\"field\":\"subject\",\"value\":\"system:serviceaccount:a:b\"},{\"field\":\"elapsedtime\",\"value\":\" 5.\"},{\"field\":\"@timestamp\",\"value\":\"2024-06-01 00:00:00.000\"}]]}"))
+	f.Add([]byte("@timestamp,subject,elapsedtime\r\n2024-06-01 00:00:00.000,system:serviceaccount:a:b, 5\r\n\"x"))
+	f.Add([]byte("EVENTS\t1\t1717200000000\tkube-apiserver-audit-x\t" + ev + "\t1717200000000\nSEARCHEDLOGSTREAMS\tx\tTrue\n"))
+	f.Add([]byte("2024-06-01T00:00:00.000000+00:00 kube-apiserver-audit-x " + ev + "\n"))
+	f.Add([]byte("2024-06-01T00:00:00Z AUDIT: id=\"x\" stage=\"ResponseComplete\"\n"))
+	f.Add([]byte("{\"date\":1717200000.5,\"log\":\"subject: system:serviceaccount:a:b, seconds after warning threshold: 5\"}\n"))
+	f.Add([]byte("{\"kind\": \"EventList\",\n\"items\": [" + ev + "," + ev + "]}"))
 	names, _ := filepath.Glob("testdata/*")
+	more, _ := filepath.Glob("testdata/realworld/*")
+	names = append(names, more...)
 	for _, name := range names {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)

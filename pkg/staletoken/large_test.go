@@ -63,7 +63,11 @@ func appendGenLine(b []byte, i int) []byte {
 	}
 	var saBuf [8]byte
 	sa := strconv.AppendInt(saBuf[:0], int64(i/4%50), 10)
-	b = append(b, `{"kind":"Event","stage":"ResponseComplete","verb":"list","user":{"username":"system:serviceaccount:ns`...)
+	// Every request has its own auditID (a UUID's length), so that the
+	// stages' de-duplication is measured too.
+	b = append(b, `{"kind":"Event","auditID":"6a4c2b1e-5a1d-4c3c-9d0c-`...)
+	b = strconv.AppendInt(b, int64(100000000000+i), 10)
+	b = append(b, `","stage":"ResponseComplete","verb":"list","user":{"username":"system:serviceaccount:ns`...)
 	b = append(b, sa...)
 	b = append(b, `:sa`...)
 	b = append(b, sa...)

@@ -3,16 +3,20 @@ package staletoken
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // record holds the few fields read from one JSON object, whichever shape it
-// has: an audit.k8s.io/v1 Event, an EventList (items), a CloudWatch Logs
-// record (@message holding the event as a string, @timestamp), or a
-// CloudWatch record with the event flattened into top-level keys. Every
-// other field is skipped by the decoder.
+// has: an audit.k8s.io/v1 Event, an EventList (items), a log record holding
+// the event as a JSON string (CloudWatch Logs Insights "@message", the
+// CloudWatch API's "message", Fluent Bit's "log"), a CloudWatch record with
+// the event flattened into top-level keys, a page of the CloudWatch API
+// (events) or of Logs Insights results (results), or a Logs Insights row of
+// the EKS documentation's query (subject, elapsedtime). Every other field is
+// skipped by the decoder.
 type record struct {
 	Kind        string `json:"kind"`
 	APIVersion  string `json:"apiVersion"`
@@ -32,34 +36,87 @@ type record struct {
 	// EventList.
 	Items json.RawMessage `json:"items"`
 
-	// CloudWatch Logs.
-	Message   *string `json:"@message"`
-	Timestamp stamp   `json:"@timestamp"`
-	LogStream string  `json:"@logStream"`
+	// Log records carrying the event as a string.
+	Message      *string `json:"@message"`
+	PlainMessage *string `json:"message"` // CloudWatch API (filter-log-events, get-log-events)
+	Log          *string `json:"log"`     // Fluent Bit / Fluentd without a JSON parser
+	Timestamp    stamp   `json:"@timestamp"`
+	APITimestamp stamp   `json:"timestamp"` // CloudWatch API: milliseconds since the epoch
+	Date         stamp   `json:"date"`      // Fluent Bit: seconds since the epoch
+	LogStream    string  `json:"@logStream"`
 	// CloudWatch, flattened event.
 	FlatStaleToken *string      `json:"annotations.authentication.k8s.io/stale-token"`
 	FlatUsername   string       `json:"user.username"`
 	FlatPodName    stringOrList `json:"user.extra.authentication.kubernetes.io/pod-name"`
 	FlatPodName0   string       `json:"user.extra.authentication.kubernetes.io/pod-name.0"`
+	// Logs Insights, the EKS query: parse @message "subject: *, seconds
+	// after warning threshold:*\"" as subject, elapsedtime.
+	Subject     *string         `json:"subject"`
+	ElapsedTime json.RawMessage `json:"elapsedtime"`
+
+	// Pages: the CloudWatch API's events, Logs Insights' results.
+	Events  json.RawMessage `json:"events"`
+	Results json.RawMessage `json:"results"`
 }
 
-// staleToken is the annotation value, nested or flattened; nil if absent.
-func (r *record) staleToken() *string {
-	if r.Annotations.StaleToken != nil {
-		return r.Annotations.StaleToken
+// wrapped is the event text of a log record that carries the event as a
+// string, and whether there is one. "message" and "log" count only when
+// they hold a JSON object or mention the annotation: many logs have a plain
+// "message".
+func (r *record) wrapped() (string, bool) {
+	if r.Message != nil {
+		return *r.Message, true
 	}
-	return r.FlatStaleToken
+	for _, m := range []*string{r.PlainMessage, r.Log} {
+		if m == nil {
+			continue
+		}
+		t := strings.TrimSpace(*m)
+		if strings.HasPrefix(t, "{") || strings.Contains(t, staleMarker) || strings.Contains(t, AnnotationKey) {
+			return *m, true
+		}
+	}
+	return "", false
+}
+
+// staleToken is the annotation value, nested, flattened or rebuilt from the
+// EKS query's subject and elapsedtime; ok is false if absent.
+func (r *record) staleToken() (string, bool) {
+	switch {
+	case r.Annotations.StaleToken != nil:
+		return *r.Annotations.StaleToken, true
+	case r.FlatStaleToken != nil:
+		return *r.FlatStaleToken, true
+	case r.Subject != nil && len(r.ElapsedTime) > 0 && string(r.ElapsedTime) != "null":
+		elapsed := string(r.ElapsedTime)
+		var s string
+		if json.Unmarshal(r.ElapsedTime, &s) == nil {
+			elapsed = s
+		}
+		return "subject: " + *r.Subject + ", seconds after warning threshold: " + strings.TrimSpace(elapsed), true
+	}
+	return "", false
 }
 
 // time is the event's time: stageTimestamp, else requestReceivedTimestamp,
-// else CloudWatch's @timestamp.
+// else the log record's time (@timestamp, timestamp, date).
 func (r *record) time() (time.Time, bool) {
-	for _, s := range []stamp{r.StageTimestamp, r.RequestReceivedTimestamp, r.Timestamp} {
+	for _, s := range []stamp{r.StageTimestamp, r.RequestReceivedTimestamp, r.recordTime()} {
 		if s.ok {
 			return s.t, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// recordTime is the time a log pipeline gave the record.
+func (r *record) recordTime() stamp {
+	for _, s := range []stamp{r.Timestamp, r.APITimestamp, r.Date} {
+		if s.ok {
+			return s
+		}
+	}
+	return stamp{}
 }
 
 func (r *record) pods() []string {
@@ -74,11 +131,12 @@ func (r *record) pods() []string {
 	return nil
 }
 
-// looksLikeEvent reports whether an object that is neither an EventList nor
-// a CloudWatch @message record is an audit event (nested or flattened).
+// looksLikeEvent reports whether an object that is neither a list nor a
+// wrapped record is an audit event (nested or flattened) or an Insights row.
 func (r *record) looksLikeEvent() bool {
+	_, stale := r.staleToken()
 	return r.Kind == "Event" || strings.HasPrefix(r.APIVersion, "audit.k8s.io/") ||
-		r.AuditID != "" || r.Stage != "" || r.staleToken() != nil ||
+		r.AuditID != "" || r.Stage != "" || stale ||
 		r.StageTimestamp.ok || r.RequestReceivedTimestamp.ok ||
 		r.Timestamp.ok || r.LogStream != "" || r.FlatUsername != ""
 }
@@ -89,7 +147,8 @@ func (r *record) isEventList() bool {
 
 // stamp is a timestamp that never fails to decode: an RFC 3339 string (as
 // audit events carry), CloudWatch's "2006-01-02 15:04:05.000" (UTC), or a
-// number of milliseconds since the epoch. ok is false for anything else.
+// number since the epoch: milliseconds (CloudWatch) or, below 1e11 or with
+// a fraction, seconds (Fluent Bit's date). ok is false for anything else.
 type stamp struct {
 	t  time.Time
 	ok bool
@@ -101,9 +160,7 @@ func (s *stamp) UnmarshalJSON(b []byte) error {
 	*s = stamp{}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '"' {
-		if ms, err := strconv.ParseInt(string(b), 10, 64); err == nil && ms > 0 {
-			s.t, s.ok = time.UnixMilli(ms).UTC(), true
-		}
+		s.t, s.ok = epochStamp(string(b))
 		return nil
 	}
 	var str string
@@ -114,7 +171,31 @@ func (s *stamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// epochStamp reads a number since the epoch: milliseconds, or seconds when
+// it is below 1e11 (year 5138 in seconds, 1973 in milliseconds) or has a
+// fraction.
+func epochStamp(str string) (time.Time, bool) {
+	if ms, err := strconv.ParseInt(str, 10, 64); err == nil {
+		switch {
+		case ms >= 1e11 && ms < 1e14:
+			return time.UnixMilli(ms).UTC(), true
+		case ms > 0 && ms < 1e11:
+			return time.Unix(ms, 0).UTC(), true
+		}
+		return time.Time{}, false
+	}
+	f, err := strconv.ParseFloat(str, 64)
+	if err != nil || !(f > 0 && f < 1e11) {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), true
+}
+
 func parseStamp(str string) (time.Time, bool) {
+	if str != "" && isDigit(str[0]) && !strings.ContainsAny(str, "-:") {
+		return epochStamp(str)
+	}
 	for _, layout := range stampLayouts {
 		if t, err := time.Parse(layout, str); err == nil {
 			return t.UTC(), true
