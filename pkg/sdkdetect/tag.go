@@ -2,6 +2,8 @@ package sdkdetect
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
@@ -21,7 +23,18 @@ func (TagOnly) Evidence(_ context.Context, image string) *policy.Evidence {
 func TagEvidence(image string) *policy.Evidence {
 	ref, err := ParseImage(image)
 	if err != nil {
-		return &policy.Evidence{Ref: policy.ImageRef{Original: image}, Unavailable: "the image reference is invalid: " + err.Error()}
+		return &policy.Evidence{Ref: policy.ImageRef{Original: image}, Unavailable: "the image reference is invalid: " + refErrorDetail(err, image)}
 	}
 	return &policy.Evidence{Ref: ref}
+}
+
+// refErrorDetail returns what is wrong with image, without the
+// `invalid image reference "<image>": ` prefix: messages already quote
+// the image once.
+func refErrorDetail(err error, image string) string {
+	msg := err.Error()
+	if d, ok := strings.CutPrefix(msg, ErrInvalidReference.Error()+" "+strconv.Quote(image)+": "); ok {
+		return d
+	}
+	return msg
 }
