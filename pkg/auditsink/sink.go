@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -34,6 +35,11 @@ type Sink struct {
 	// max holds, per tracked service account ("ns/sa" or "other/other"),
 	// the largest seconds after threshold seen.
 	max map[string]int64
+	// recent holds the audit IDs of recent stale-token requests: the API
+	// server sends each logged stage of a request (RequestReceived,
+	// ResponseStarted, ResponseComplete) as its own event, all annotated,
+	// and resends a whole batch when a delivery fails.
+	recent staletoken.RecentIDs
 
 	events   *prometheus.CounterVec
 	seconds  *prometheus.GaugeVec
@@ -78,6 +84,7 @@ type eventList struct {
 	Kind  string `json:"kind"`
 	Items []struct {
 		AuditID     string            `json:"auditID"`
+		Stage       string            `json:"stage"`
 		Annotations map[string]string `json:"annotations"`
 		User        struct {
 			Extra map[string][]string `json:"extra"`
@@ -118,32 +125,51 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		subject, seconds, err := staletoken.ParseAnnotation(value)
 		if err != nil {
 			s.rejected.Inc()
+			s.log.Warn("audit event with a stale-token annotation tokenguard cannot read; the request is not counted",
+				"error", err.Error(), "auditID", ev.AuditID, "stage", ev.Stage)
 			continue
 		}
 		ns, sa, _ := staletoken.SplitSubject(subject)
-		lns, lsa, max := s.observe(ns, sa, seconds)
-		s.events.WithLabelValues(lns, lsa).Inc()
+		lns, lsa, max, dup := s.observe(ns, sa, seconds, ev.AuditID)
 		s.seconds.WithLabelValues(lns, lsa).Set(float64(max))
+		if dup {
+			continue // another stage of a request already counted
+		}
+		s.events.WithLabelValues(lns, lsa).Inc()
 		s.log.Info("stale service-account token in use", "namespace", ns, "serviceAccount", sa,
-			"secondsAfterThreshold", seconds, "daysLeft", (7776000-3607-seconds)/86400,
-			"pod", first(ev.User.Extra["authentication.kubernetes.io/pod-name"]), "auditID", ev.AuditID)
+			"secondsAfterThreshold", seconds, "daysLeft", daysLeft(seconds),
+			"pod", first(ev.User.Extra[staletoken.PodNameExtraKey]), "auditID", ev.AuditID)
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
 // observe records seconds for a service account and returns its label
-// values ("other" past the cap) and the largest seconds seen for them.
-func (s *Sink) observe(ns, sa string, seconds int64) (string, string, int64) {
+// values ("other" past the cap), the largest seconds seen for them, and
+// whether auditID was seen recently (another stage of the same request).
+func (s *Sink) observe(ns, sa string, seconds int64, auditID string) (string, string, int64, bool) {
 	key := ns + "/" + sa
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	dup := s.recent.Seen(auditID)
 	if _, ok := s.max[key]; !ok && len(s.max) >= s.maxSubjects {
 		ns, sa, key = other, other, other+"/"+other
 	}
 	if seconds > s.max[key] {
 		s.max[key] = seconds
 	}
-	return ns, sa, s.max[key]
+	return ns, sa, s.max[key], dup
+}
+
+// daysLeft is the whole days before a token that is seconds past its
+// warning threshold reaches the 90-day cutoff of Amazon EKS (negative once
+// past it, rounded down).
+func daysLeft(seconds int64) int64 {
+	left := int64(staletoken.DefaultMaxTokenAge/time.Second) - staletoken.WarnAfterSeconds - seconds
+	d := left / 86400
+	if left%86400 != 0 && left < 0 {
+		d--
+	}
+	return d
 }
 
 func first(s []string) string {

@@ -7,17 +7,25 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
+var auditIDs atomic.Int64
+
+// event is one request's ResponseComplete event, with its own audit ID.
 func event(ns, sa string, seconds int64, pod string) string {
-	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete",`+
+	return stage(fmt.Sprintf("id-%d", auditIDs.Add(1)), "ResponseComplete", ns, sa, seconds, pod)
+}
+
+func stage(auditID, stage, ns, sa string, seconds int64, pod string) string {
+	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":%q,"stage":%q,`+
 		`"user":{"username":"system:serviceaccount:%s:%s","extra":{"authentication.kubernetes.io/pod-name":[%q]}},`+
 		`"annotations":{"authentication.k8s.io/stale-token":"subject: system:serviceaccount:%s:%s, seconds after warning threshold: %d"}}`,
-		ns, sa, pod, ns, sa, seconds)
+		auditID, stage, ns, sa, pod, ns, sa, seconds)
 }
 
 func batch(events ...string) string {
@@ -49,7 +57,8 @@ func TestSink(t *testing.T) {
 	if got := testutil.ToFloat64(s.rejected); got != 1 {
 		t.Errorf("malformed annotations = %v", got)
 	}
-	if !strings.Contains(logs.String(), `"serviceAccount":"fluent-bit"`) || !strings.Contains(logs.String(), `"pod":"fluent-bit-x"`) {
+	if !strings.Contains(logs.String(), `"serviceAccount":"fluent-bit"`) || !strings.Contains(logs.String(), `"pod":"fluent-bit-x"`) ||
+		!strings.Contains(logs.String(), `"daysLeft":41`) || !strings.Contains(logs.String(), `cannot read`) {
 		t.Errorf("log:\n%s", logs)
 	}
 	// The cap (2): a/one takes the second slot, b/two and c/three are
@@ -82,6 +91,38 @@ func TestSinkBadRequests(t *testing.T) {
 		s.ServeHTTP(rec, httptest.NewRequest(tt.method, "/audit", strings.NewReader(tt.body)))
 		if rec.Code != tt.code {
 			t.Errorf("%s %.20q: HTTP %d, want %d", tt.method, tt.body, rec.Code, tt.code)
+		}
+	}
+}
+
+// The API server sends each logged stage of a request as its own event, all
+// annotated, and resends a batch whose delivery failed: one request counts
+// once.
+func TestSinkStagesAndResentBatches(t *testing.T) {
+	s := New(prometheus.NewRegistry(), nil, 0)
+	first := batch(
+		stage("w1", "RequestReceived", "common", "fluent-bit", 10, "fb-0"),
+		stage("w1", "ResponseStarted", "common", "fluent-bit", 10, "fb-0"),
+		stage("r1", "ResponseComplete", "common", "fluent-bit", 12, "fb-1"))
+	for _, body := range []string{first, first, batch(stage("w1", "ResponseComplete", "common", "fluent-bit", 10, "fb-0"))} {
+		if rec := post(s, body); rec.Code != 200 {
+			t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+		}
+	}
+	if got := testutil.ToFloat64(s.events.WithLabelValues("common", "fluent-bit")); got != 2 {
+		t.Errorf("events = %v, want 2 requests", got)
+	}
+	if got := testutil.ToFloat64(s.seconds.WithLabelValues("common", "fluent-bit")); got != 12 {
+		t.Errorf("seconds = %v", got)
+	}
+}
+
+func TestDaysLeft(t *testing.T) {
+	for _, tt := range []struct{ seconds, days int64 }{
+		{0, 89}, {7772393, 0}, {7772392, 0}, {7772394, -1}, {7772393 + 86400, -1}, {7772393 + 86401, -2},
+	} {
+		if got := daysLeft(tt.seconds); got != tt.days {
+			t.Errorf("daysLeft(%d) = %d, want %d", tt.seconds, got, tt.days)
 		}
 	}
 }
