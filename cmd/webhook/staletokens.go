@@ -20,12 +20,17 @@ import (
 
 const staleTokensSynopsis = `stale-tokens [flags] PATH...
 
-Read API-server audit logs (audit.k8s.io/v1 Event JSON lines, EventList,
-CloudWatch Logs exports, gzip of any of these; directories are read
-recursively, - is stdin) and report the service accounts whose pods use
-stale bound tokens, most urgent first. A token's age is its "seconds after
-warning threshold" + 3607 s, measured as of the subject's last-seen event
-(or --now): rejected at --max-token-age, expiring within --warn-within.`
+Read API-server audit logs and report the service accounts whose pods use
+stale bound tokens, most urgent first. Read: audit.k8s.io/v1 Event JSON
+lines, EventList; CloudWatch Logs as aws logs filter-log-events or
+get-log-events print them (--output json or text), aws logs tail, the export
+to S3, Logs Insights results (get-query-results, console JSON or CSV
+exports, including the EKS page's subject/elapsedtime query); Fluentd and
+Fluent Bit file output; gzip of any of these. Directories are read
+recursively, - is stdin. The stages of one request (same auditID) count
+once. A token's age is its "seconds after warning threshold" + 3607 s,
+measured as of the subject's last-seen event (or --now): rejected at
+--max-token-age, expiring within --warn-within.`
 
 func runStaleTokens(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("stale-tokens", staleTokensSynopsis, stderr)
@@ -252,10 +257,11 @@ func writeStaleCSV(w io.Writer, subjects []staletoken.Subject) error {
 }
 
 func writeStaleText(w io.Writer, subjects []staletoken.Subject, files []fileResult, p staletoken.Policy) error {
-	var events, stale int64
+	var events, stale, dups int64
 	for _, f := range files {
 		events += f.Events
 		stale += f.StaleEvents
+		dups += f.DuplicateStaleEvents
 	}
 	from := fmt.Sprintf("%d audit event%s in %d file%s", events, plural(int(events)), len(files), plural(len(files)))
 	if len(subjects) == 0 {
@@ -301,9 +307,13 @@ func writeStaleText(w io.Writer, subjects []staletoken.Subject, files []fileResu
 	if !p.Now.IsZero() {
 		asOf = "as of " + textTime(p.Now)
 	}
-	_, err := fmt.Fprintf(w, "\n%d service account%s with stale tokens: %d rejected, %d expiring, %d stale (%d stale-token event%s in %s; time left %s).\n",
+	merged := ""
+	if dups > 0 {
+		merged = fmt.Sprintf(", %d more stage%s of the same requests counted once", dups, plural(int(dups)))
+	}
+	_, err := fmt.Fprintf(w, "\n%d service account%s with stale tokens: %d rejected, %d expiring, %d stale (%d stale-token request%s%s, in %s; time left %s).\n",
 		len(subjects), plural(len(subjects)), counts[staletoken.StatusRejected], counts[staletoken.StatusExpiring],
-		counts[staletoken.StatusStale], stale, plural(int(stale)), from, asOf)
+		counts[staletoken.StatusStale], stale, plural(int(stale)), merged, from, asOf)
 	return err
 }
 

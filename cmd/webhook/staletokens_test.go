@@ -37,6 +37,7 @@ type staleOutput struct {
 		Lines          int64   `json:"lines"`
 		Events         int64   `json:"events"`
 		StaleEvents    int64   `json:"staleEvents"`
+		Duplicates     int64   `json:"duplicateStaleEvents"`
 		Malformed      int64   `json:"malformed"`
 		MalformedLines []int64 `json:"malformedLines"`
 		Error          string  `json:"error"`
@@ -71,8 +72,10 @@ func TestStaleTokensJSON(t *testing.T) {
 	if !reflect.DeepEqual(order, want) {
 		t.Errorf("subjects %q, want %q", order, want)
 	}
+	// rotated-audit.log is a gzip copy of events.jsonl: the same requests
+	// (same auditIDs) count once.
 	s := r.Subjects[0]
-	if s.Subject != "system:serviceaccount:kube-system:aws-node" || s.Events != 2 || s.MaxSecondsAfterThreshold != 7000000 ||
+	if s.Subject != "system:serviceaccount:kube-system:aws-node" || s.Events != 1 || s.MaxSecondsAfterThreshold != 7000000 ||
 		s.TokenAgeSeconds != 7003607 || s.SecondsLeft != 772393 || s.DaysLeft != 8 ||
 		s.FirstSeen != "2024-06-01T12:00:00Z" || !reflect.DeepEqual(s.Pods, []string{"aws-node-x1"}) {
 		t.Errorf("first subject %+v", s)
@@ -85,7 +88,7 @@ func TestStaleTokensJSON(t *testing.T) {
 		f.StaleEvents != 3 || f.Malformed != 4 || !reflect.DeepEqual(f.MalformedLines, []int64{4, 6, 8, 10}) || f.Error != "" {
 		t.Errorf("files[0] %+v", f)
 	}
-	if r.Files[4].Format != "gzip+audit-events" {
+	if r.Files[4].Format != "gzip+audit-events" || r.Files[4].StaleEvents != 0 || r.Files[4].Duplicates != 3 {
 		t.Errorf("files[4] %+v", r.Files[4])
 	}
 	if !strings.Contains(out, `"malformedLines": []`) {
@@ -231,7 +234,48 @@ func TestStaleTokensDirectory(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 	r := decodeStale(t, out)
-	if len(r.Files) != 2 || r.Subjects[0].Events != 2 {
+	// The gzip copy holds the same requests: counted once.
+	if len(r.Files) != 2 || r.Subjects[0].Events != 1 || r.Files[1].Duplicates != 3 {
 		t.Errorf("%+v", r)
+	}
+}
+
+// The real-world samples, as a directory: every shape is read, the legacy
+// log is refused naming the file, its line and the flag to set, and the
+// stages of one request seen in several exports count once.
+func TestStaleTokensRealWorld(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(staleDir, "realworld", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"stale-tokens"}
+	for _, n := range names {
+		if filepath.Base(n) != "README.md" {
+			args = append(args, n)
+		}
+	}
+	code, out, errOut := runCLI(t, "", args...)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d (the legacy log)", code, exitUsage)
+	}
+	for _, want := range []string{
+		"legacy-format.log: not an audit log: line 1 is in kube-apiserver's legacy text audit format (--audit-log-format=legacy), which does not record annotations",
+		"set --audit-log-format=json",
+		"crlf-bom-truncated.jsonl:5: invalid JSON: the line is cut short or corrupt",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, want := range []string{
+		"rejected  kube-system  aws-node         -1         7772400",
+		"stale     monitoring   prometheus       32         5000010                      2 ",
+		"stale     team-a       my.app-sa        89         120                          1 ",
+		"4 service accounts with stale tokens: 1 rejected, 0 expiring, 3 stale",
+		"more stages of the same requests counted once",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -284,10 +284,13 @@ func (fr *fileReader) jsonLine(t []byte, n int64, fallback stamp) (string, error
 	// Fast path: only lines that mention the annotation (or hold a list of
 	// events) are decoded; the others are only validated.
 	if fr.format != "" && !containsAny(t, markers) {
-		if len(t) > 0 && t[0] == '{' && json.Valid(t) {
-			fr.st.Events++
-		} else {
+		switch {
+		case len(t) == 0 || t[0] != '{':
 			fr.malformed(n, "not a JSON object")
+		case json.Valid(t):
+			fr.st.Events++
+		default:
+			fr.malformed(n, "invalid JSON: the line is cut short or corrupt")
 		}
 		return "", nil
 	}
