@@ -26,15 +26,43 @@ const DefaultMaxSubjects = 1000
 // other is the label value of service accounts past the cap.
 const other = "other"
 
+// Window is how long a large "seconds after warning threshold" keeps the
+// gauge up after its last event: the gauge is the largest value of the
+// current and the previous window, so a service account whose pods were
+// restarted (fresh tokens) drops to its new tokens' values within one to
+// two windows, instead of keeping the old token's age for ever.
+const Window = time.Hour
+
+// windowMax is one service account's largest seconds in the current window
+// (since start) and in the one before.
+type windowMax struct {
+	start     time.Time
+	cur, prev int64
+}
+
+// observe adds seconds at now and returns the largest of the current and
+// previous windows.
+func (m *windowMax) observe(now time.Time, seconds int64) int64 {
+	switch age := now.Sub(m.start); {
+	case age >= 2*Window:
+		m.start, m.cur, m.prev = now, 0, 0
+	case age >= Window:
+		m.start, m.cur, m.prev = m.start.Add(Window), 0, m.cur
+	}
+	m.cur = max(m.cur, seconds)
+	return max(m.cur, m.prev)
+}
+
 // Sink is the http.Handler of POST /audit.
 type Sink struct {
 	log         *slog.Logger
 	maxSubjects int
 
-	mu sync.Mutex
+	mu  sync.Mutex
+	now func() time.Time
 	// max holds, per tracked service account ("ns/sa" or "other/other"),
-	// the largest seconds after threshold seen.
-	max map[string]int64
+	// the largest seconds after threshold of the last one to two Windows.
+	max map[string]*windowMax
 	// recent holds the audit IDs of recent stale-token requests: the API
 	// server sends each logged stage of a request (RequestReceived,
 	// ResponseStarted, ResponseComplete) as its own event, all annotated,
@@ -57,14 +85,14 @@ func New(reg prometheus.Registerer, log *slog.Logger, maxSubjects int) *Sink {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{
-		log: log, maxSubjects: maxSubjects, max: map[string]int64{},
+		log: log, maxSubjects: maxSubjects, max: map[string]*windowMax{}, now: time.Now,
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenguard_stale_token_events_total",
 			Help: "Audit events the API server annotated with authentication.k8s.io/stale-token, by service account (namespace/serviceaccount \"other\" past the cardinality cap).",
 		}, []string{"namespace", "serviceaccount"}),
 		seconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tokenguard_stale_token_seconds_after_threshold",
-			Help: "Largest \"seconds after warning threshold\" seen for a service account's token; 7776000 - 3607 means the 90-day cutoff of Amazon EKS is reached.",
+			Help: "Largest \"seconds after warning threshold\" of a service account's tokens in its last one to two hours of stale-token events (the oldest token its pods still use); 7776000 - 3607 means the 90-day cutoff of Amazon EKS is reached.",
 		}, []string{"namespace", "serviceaccount"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenguard_audit_batches_total",
@@ -144,7 +172,8 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // observe records seconds for a service account and returns its label
-// values ("other" past the cap), the largest seconds seen for them, and
+// values ("other" past the cap), the largest seconds of their last one to
+// two Windows, and
 // whether auditID was seen recently (another stage of the same request).
 func (s *Sink) observe(ns, sa string, seconds int64, auditID string) (string, string, int64, bool) {
 	key := ns + "/" + sa
@@ -154,10 +183,12 @@ func (s *Sink) observe(ns, sa string, seconds int64, auditID string) (string, st
 	if _, ok := s.max[key]; !ok && len(s.max) >= s.maxSubjects {
 		ns, sa, key = other, other, other+"/"+other
 	}
-	if seconds > s.max[key] {
-		s.max[key] = seconds
+	m := s.max[key]
+	if m == nil {
+		m = &windowMax{start: s.now()}
+		s.max[key] = m
 	}
-	return ns, sa, s.max[key], dup
+	return ns, sa, m.observe(s.now(), seconds), dup
 }
 
 // daysLeft is the whole days before a token that is seconds past its

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -124,5 +125,43 @@ func TestDaysLeft(t *testing.T) {
 		if got := daysLeft(tt.seconds); got != tt.days {
 			t.Errorf("daysLeft(%d) = %d, want %d", tt.seconds, got, tt.days)
 		}
+	}
+}
+
+// TestSinkSecondsWindow: the gauge follows the oldest token still in use.
+// After the pods are restarted (fresh tokens, smaller values), the old
+// token's value is gone within two windows; while an old token is still
+// in use, its value stays.
+func TestSinkSecondsWindow(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := New(prometheus.NewRegistry(), nil, 0)
+	s.now = func() time.Time { return now }
+	seconds := func() float64 { return testutil.ToFloat64(s.seconds.WithLabelValues("common", "fluent-bit")) }
+	send := func(id string, v int64) {
+		t.Helper()
+		if rec := post(s, batch(stage(id, "ResponseComplete", "common", "fluent-bit", v, "fb-0"))); rec.Code != 200 {
+			t.Fatalf("HTTP %d", rec.Code)
+		}
+	}
+	send("a", 7_000_000) // an 81-day-old token
+	send("b", 200)
+	if got := seconds(); got != 7_000_000 {
+		t.Fatalf("seconds = %v, want the oldest token, 7000000", got)
+	}
+	now = now.Add(Window + time.Minute) // the next window: the old value still counts
+	send("c", 300)
+	if got := seconds(); got != 7_000_000 {
+		t.Errorf("one window later = %v, want 7000000 (the previous window)", got)
+	}
+	now = now.Add(Window) // restarted an hour ago: only fresh tokens since
+	send("d", 400)
+	if got := seconds(); got != 400 {
+		t.Errorf("two windows later = %v, want 400: the restarted pods' old token is gone", got)
+	}
+	now = now.Add(3 * Window) // a long silence, then an old token again
+	send("e", 7_100_000)
+	send("f", 500)
+	if got := seconds(); got != 7_100_000 {
+		t.Errorf("after a silence = %v, want 7100000", got)
 	}
 }
