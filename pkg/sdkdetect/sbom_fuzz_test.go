@@ -15,6 +15,8 @@ func FuzzParseSBOM(f *testing.F) {
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no seeds: %v", err)
 	}
+	real, _ := filepath.Glob(filepath.Join("testdata", "realworld", "*"))
+	files = append(files, real...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -28,6 +30,12 @@ func FuzzParseSBOM(f *testing.F) {
 		`{"predicate":"{\"bomFormat\":\"CycloneDX\",\"components\":[{\"purl\":\"pkg:a/b@1\"}]}","predicateType":"https://cyclonedx.org/bom"}`,
 		`{"@graph":[{"type":"software_Package","software_packageUrl":"pkg:a/b"}]}`,
 		`{"bomFormat":"CycloneDX","components":[{"purl":"pkg:a/b\ud800\u0041@1","components":[{"purl":"pkg:c/d"}]}]}`,
+		`{"sbom":{"spdxVersion":"SPDX-2.3","packages":[{"externalRefs":[{"referenceType":"http://spdx.org/rdf/references/purl","referenceLocator":"pkg:golang/k8s.io%2Fclient-go@v1"}]}]}}`,
+		`{"artifacts":[{"purl":"pkg:npm/%40a%2Fb","version":1.5e2}],"descriptor":{}}`,
+		`{"predicateType":"https://spdx.dev/Document","predicate":"SPDXVersion: SPDX-2.3\n"}`,
+		"\xEF\xBB\xBF<?xml version=\"1.0\"?><bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\"/>",
+		"\x1f\x8b\x08", "\xff\xfe{\x00}\x00", "## SPDX\nSPDXVersion: SPDX-2.2",
+		`{"@graph":[{"type":"software_Package","spdx:Software/packageUrl":"pkg:a/b","software_packageVersion":-1.0}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -53,7 +61,7 @@ func checkParseSBOM(t *testing.T, data []byte, mediaType string) {
 			t.Fatal("no result and no error")
 		}
 		switch got.Format {
-		case SBOMFormatSPDX, SBOMFormatSPDX3, SBOMFormatCycloneDX:
+		case SBOMFormatSPDX, SBOMFormatSPDX3, SBOMFormatCycloneDX, SBOMFormatSyft:
 		default:
 			t.Fatalf("format %q", got.Format)
 		}
@@ -74,9 +82,12 @@ func checkParseSBOM(t *testing.T, data []byte, mediaType string) {
 
 }
 
-// seedFiles adds the testdata/sbom fixtures whose names match glob.
+// seedFiles adds the testdata/sbom and testdata/realworld fixtures whose
+// names match glob.
 func seedFiles(f *testing.F, glob string) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "sbom", glob))
+	real, _ := filepath.Glob(filepath.Join("testdata", "realworld", glob))
+	files = append(files, real...)
 	if len(files) == 0 {
 		f.Fatalf("no seeds for %s", glob)
 	}
@@ -94,6 +105,9 @@ func seedFiles(f *testing.F, glob string) {
 
 func FuzzParseSPDX(f *testing.F) {
 	seedFiles(f, "spdx23*.json")
+	seedFiles(f, "*spdx2[23].json")
+	seedFiles(f, "*.spdx")
+	seedFiles(f, "github-*.json")
 	f.Add([]byte(miniSPDX))
 	f.Fuzz(func(t *testing.T, data []byte) { checkParseSBOM(t, data, "application/spdx+json") })
 }
@@ -104,7 +118,9 @@ func FuzzParseSPDX3(f *testing.F) {
 }
 
 func FuzzParseCycloneDX(f *testing.F) {
-	seedFiles(f, "cyclonedx*.json")
+	seedFiles(f, "*cyclonedx*.json")
+	seedFiles(f, "*.xml")
+	seedFiles(f, "*.syft.json")
 	f.Fuzz(func(t *testing.T, data []byte) { checkParseSBOM(t, data, "application/vnd.cyclonedx+json") })
 }
 
@@ -112,11 +128,13 @@ func FuzzParseInToto(f *testing.F) {
 	seedFiles(f, "*intoto*.json")
 	seedFiles(f, "buildkit*.json")
 	seedFiles(f, "slsa*.json")
+	seedFiles(f, "cosign-attest-*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { checkParseSBOM(t, data, "application/vnd.in-toto+json") })
 }
 
 func FuzzParseDSSE(f *testing.F) {
 	seedFiles(f, "dsse*.json")
 	seedFiles(f, "sigstore*.json")
+	seedFiles(f, "cosign-*-att-dsse-*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { checkParseSBOM(t, data, "application/vnd.dsse.envelope.v1+json") })
 }
