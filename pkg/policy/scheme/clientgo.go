@@ -9,7 +9,8 @@ import (
 // token-refresh fix (kubernetes PR #77613 and its cherry-picks) landed:
 //
 //   - v0.x.y compares by semver against the minimum (pseudo-versions with
-//     a base as in gomod);
+//     a base as in gomod); v0.0.0 itself is Unknown: it is the placeholder
+//     of a module replaced by a local copy (Kubernetes' own builds);
 //   - legacy majors v1.4 … v11 (with or without +incompatible, and their
 //     prereleases) are TooOld although semver ranks them above v0.15.7.
 //     Exception: pseudo-versions after v9.0.0, v10.0.0 and v11.0.0 are
@@ -129,6 +130,11 @@ func (clientGoScheme) Check(found string, min Minimum) Result {
 	case isZero(major):
 		if v.noBase {
 			return m.byDate(v.date)
+		}
+		if v.date == "" && v.pre == "" && isZero(v.num[1]) && isZero(v.num[2]) {
+			// Binaries built inside the Kubernetes repository require
+			// k8s.io/client-go v0.0.0 and replace it with their own copy.
+			return unknown(ReasonPlaceholder)
 		}
 		return outcome(cmpStrict(v.strictVersion, m.v))
 	case cmpNum(major, "12") < 0:

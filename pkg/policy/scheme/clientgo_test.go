@@ -45,6 +45,10 @@ func TestClientGo(t *testing.T) {
 		{name: "pseudo on a prerelease", found: "v0.16.0-beta.0.0.20190801123456-abcdefabcdef", min: min, want: OK},
 		// Pseudo-versions without a base: by date.
 		{name: "pseudo 2018", found: "v0.0.0-20181010120000-abcdefabcdef", min: min, want: TooOld},
+		// Kubernetes' own binaries: require v0.0.0, replace with staging.
+		{name: "placeholder v0.0.0", found: "v0.0.0", min: min, want: Unknown, reason: ReasonPlaceholder},
+		{name: "placeholder without v", found: "0.0.0", min: min, want: Unknown, reason: ReasonPlaceholder},
+		{name: "v0.0.1 is a version", found: "v0.0.1", min: min, want: TooOld},
 		{name: "pseudo just before window", found: "v0.0.0-20190430235959-abcdefabcdef", min: min, want: TooOld},
 		{name: "pseudo window start", found: "v0.0.0-20190501000000-abcdefabcdef", min: min, want: Unknown, reason: ReasonPseudoWindow19},
 		{name: "pseudo in window", found: "v0.0.0-20190620085101-78d2af792bab", min: min, want: Unknown, reason: ReasonPseudoWindow19},

@@ -30,6 +30,10 @@ const (
 	ReasonPseudoWindow = "pseudo-version dated inside the fix window"
 	// ReasonPseudoWindow19: the same inside the default window.
 	ReasonPseudoWindow19 = "pseudo-version dated inside the fix window (May–June 2019)"
+	// ReasonPlaceholder: client-go v0.0.0, the version a module required
+	// only to be replaced by a local copy (binaries built inside the
+	// Kubernetes repository, whose staging client-go is the tree's own).
+	ReasonPlaceholder = "v0.0.0 is a placeholder for a local copy (a build inside the Kubernetes repository), not a release"
 	// ReasonNotClientGo: client-go major 13 or above never existed.
 	ReasonNotClientGo = "not a client-go release"
 	// ReasonLegacyClientGo accompanies TooOld for client-go v1.4 to v11.
