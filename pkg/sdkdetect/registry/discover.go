@@ -90,10 +90,7 @@ func resolveTag(ctx context.Context, p *remote.Puller, tag name.Tag) (string, *r
 	if err == nil {
 		return desc.Digest.String(), nil, nil
 	}
-	// GET only when HEAD itself is the problem: a missing header, or a
-	// registry that does not do HEAD. A 404, 401, 429 or 5xx would repeat.
-	var terr *transport.Error
-	if ctx.Err() != nil || errors.As(err, &terr) && !slices.Contains([]int{400, 405, 501}, terr.StatusCode) {
+	if !headUnusable(ctx, err) {
 		return "", nil, err
 	}
 	got, err := p.Get(ctx, tag)
@@ -101,6 +98,14 @@ func resolveTag(ctx context.Context, p *remote.Puller, tag name.Tag) (string, *r
 		return "", nil, err
 	}
 	return got.Digest.String(), got, nil
+}
+
+// headUnusable reports whether a failed HEAD should be retried as a GET:
+// only when HEAD itself is the problem, a missing header or a registry that
+// does not do HEAD. A 404, 401, 429 or 5xx would repeat.
+func headUnusable(ctx context.Context, err error) bool {
+	var terr *transport.Error
+	return ctx.Err() == nil && !(errors.As(err, &terr) && !slices.Contains([]int{400, 405, 501}, terr.StatusCode))
 }
 
 // failed returns the failure record of err, kept for NegativeTTL.

@@ -224,9 +224,15 @@ func isSignatureType(at string) bool {
 	return strings.Contains(at, "signature") || strings.HasSuffix(at, ".sig.v1+json") || strings.Contains(at, "simplesigning")
 }
 
-// cosignTag reads cosign's "sha256-<hex><suffix>" tag of sub.
+// cosignTag reads cosign's "sha256-<hex><suffix>" tag of sub. It asks by
+// HEAD first: most images have no such tag, and Docker Hub counts manifest
+// GETs, not HEADs, against its pull rate limit.
 func (d *discovery) cosignTag(ctx context.Context, sub subject, suffix string, st style) taskResult {
-	got, err := d.getManifest(ctx, strings.Replace(sub.digest, ":", "-", 1)+suffix)
+	tag := strings.Replace(sub.digest, ":", "-", 1) + suffix
+	if _, err := d.p.Head(ctx, d.repo.Tag(tag)); err != nil && !headUnusable(ctx, err) {
+		return absentOK(err)
+	}
+	got, err := d.getManifest(ctx, tag)
 	if err != nil {
 		return absentOK(err)
 	}

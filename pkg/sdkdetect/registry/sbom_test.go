@@ -248,10 +248,21 @@ func TestDigestPinnedAddonLabel(t *testing.T) {
 	if ev.Ref.Digest != img.Digest.String() {
 		t.Errorf("Ref = %+v", ev.Ref)
 	}
+	cosignProbes := 0
 	for _, l := range r.requestLog() {
-		if strings.HasPrefix(l, "HEAD ") {
+		cosign := strings.Contains(l, "/manifests/sha256-") && (strings.HasSuffix(l, ".sbom") || strings.HasSuffix(l, ".att"))
+		switch {
+		case strings.HasPrefix(l, "HEAD ") && cosign:
+			cosignProbes++
+		case strings.HasPrefix(l, "HEAD "):
 			t.Errorf("a digest-pinned reference needs no tag resolution: %s", l)
+		case strings.HasPrefix(l, "GET ") && cosign:
+			// Docker Hub counts manifest GETs against the pull limit.
+			t.Errorf("an absent cosign tag was fetched, not just probed by HEAD: %s", l)
 		}
+	}
+	if cosignProbes != 2 {
+		t.Errorf("%d HEAD probes of cosign tags, want 2 (.sbom, .att)", cosignProbes)
 	}
 }
 
