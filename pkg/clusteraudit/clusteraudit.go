@@ -156,12 +156,11 @@ func owner(p *corev1.Pod, owners map[types.UID]*metav1.OwnerReference) (key, str
 	switch c.Kind {
 	case "ReplicaSet", "Job":
 		template := string(c.UID)
+		// The ReplicaSet's or Job's own controller is the workload: a
+		// Deployment or CronJob, or a custom one (Argo Rollouts' Rollout,
+		// KEDA's ScaledJob), one template per ReplicaSet or Job.
 		if up, ok := owners[c.UID]; ok && up != nil {
-			switch {
-			case c.Kind == "ReplicaSet" && up.Kind == "Deployment",
-				c.Kind == "Job" && up.Kind == "CronJob":
-				return key{up.Kind, p.Namespace, up.Name}, template
-			}
+			return key{up.Kind, p.Namespace, up.Name}, template
 		}
 		return key{c.Kind, p.Namespace, c.Name}, template
 	case "StatefulSet", "DaemonSet":
@@ -275,6 +274,8 @@ func Restart(w *Workload) string {
 		return fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, w.Namespace)
 	case "ReplicaSet", "ReplicationController":
 		return fmt.Sprintf("kubectl delete pod %s -n %s (the %s recreates them)", strings.Join(w.Pods, " "), w.Namespace, w.Kind)
+	case "Rollout": // Argo Rollouts
+		return fmt.Sprintf("kubectl argo rollouts restart %s -n %s", w.Name, w.Namespace)
 	}
 	// Pod, Job, CronJob and unknown controllers: the pods must be replaced.
 	return fmt.Sprintf("delete and recreate pod %s -n %s", strings.Join(w.Pods, " "), w.Namespace)

@@ -374,3 +374,33 @@ func TestJoinStaleTokens(t *testing.T) {
 		t.Errorf("ghost = %+v", ghost)
 	}
 }
+
+// TestCustomControllers: pods of a ReplicaSet or Job whose own controller
+// is a custom resource (Argo Rollouts' Rollout, KEDA's ScaledJob) are
+// grouped under that controller, one template per ReplicaSet or Job, and a
+// Rollout is restarted with the Argo Rollouts plugin.
+func TestCustomControllers(t *testing.T) {
+	client := fake.NewClientset(
+		rs("apps", "web-6d4f", "Rollout", "web"),
+		rs("apps", "web-7b9c", "Rollout", "web"),
+		pod("apps", "web-6d4f-a", "ReplicaSet", "web-6d4f", "web", dnsOld),
+		pod("apps", "web-7b9c-a", "ReplicaSet", "web-7b9c", "web", dnsNew),
+		job("apps", "worker-x1", "ScaledJob", "worker"),
+		pod("apps", "worker-x1-p", "Job", "worker-x1", "", dnsNew),
+	)
+	ws, err := Collect(context.Background(), kubetest.New(client), Options{Namespace: "apps"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := summarize(ws)
+	want := []summary{
+		{"Rollout", "apps", "web", "web-6d4f-a,web-7b9c-a", "web-6d4f-a,web-7b9c-a", "web"},
+		{"ScaledJob", "apps", "worker", "worker-x1-p", "worker-x1-p", "default"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("workloads:\n%+v\nwant\n%+v", got, want)
+	}
+	if r := Restart(&ws[0]); r != "kubectl argo rollouts restart web -n apps" {
+		t.Errorf("Restart(Rollout) = %q", r)
+	}
+}

@@ -290,7 +290,12 @@ func (d *decoder) object(data []byte, item int, listAPIVersion, listKind string)
 	}
 	isWorkload, supported := classify(h.APIVersion, h.Kind)
 	if !isWorkload {
-		d.res.skip(h.Kind, 1)
+		w, ok := podTemplateCRD(h.APIVersion, h.Kind, data)
+		if !ok {
+			d.res.skip(h.Kind, 1)
+			return
+		}
+		d.add(w, item, object)
 		return
 	}
 	if !supported {
@@ -305,6 +310,11 @@ func (d *decoder) object(data []byte, item int, listAPIVersion, listKind string)
 	}
 	w, _, _ := FromObject(obj)
 	w.APIVersion, w.Kind = h.APIVersion, h.Kind
+	d.add(w, item, object)
+}
+
+// add validates w, read from item of the current document, and keeps it.
+func (d *decoder) add(w Workload, item int, object string) {
 	w.Source, w.Document, w.Item = d.source, d.doc, item
 	if errs := validate(&w); len(errs) > 0 {
 		for _, fe := range errs {
