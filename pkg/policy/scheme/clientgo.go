@@ -131,9 +131,10 @@ func (clientGoScheme) Check(found string, min Minimum) Result {
 		if v.noBase {
 			return m.byDate(v.date)
 		}
-		if v.date == "" && v.pre == "" && isZero(v.num[1]) && isZero(v.num[2]) {
+		if v.date == "" && v.pre == "" && isZero(v.num[1]) && isZero(v.num[2]) && cmpStrict(m.v, v.strictVersion) > 0 {
 			// Binaries built inside the Kubernetes repository require
-			// k8s.io/client-go v0.0.0 and replace it with their own copy.
+			// k8s.io/client-go v0.0.0 and replace it with their own copy
+			// (a minimum of v0.0.0 itself is met by anything).
 			return unknown(ReasonPlaceholder)
 		}
 		return outcome(cmpStrict(v.strictVersion, m.v))
