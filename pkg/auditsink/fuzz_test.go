@@ -1,6 +1,7 @@
 package auditsink
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ func FuzzSink(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(batch(event("a", "b", 5, "p")) + " trailing"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := New(prometheus.NewRegistry(), nil, 3)
 		rec := httptest.NewRecorder()
@@ -44,7 +46,7 @@ func FuzzSink(f *testing.F) {
 				Annotations map[string]any `json:"annotations"`
 			} `json:"items"`
 		}
-		_ = json.Unmarshal(body, &list)
+		_ = json.NewDecoder(bytes.NewReader(body)).Decode(&list) // as the sink reads it: the first value
 		annotated := 0
 		for _, it := range list.Items {
 			if _, ok := it.Annotations["authentication.k8s.io/stale-token"]; ok {
