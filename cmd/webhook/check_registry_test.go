@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -98,5 +100,39 @@ func TestCheckRegistryEverySDK(t *testing.T) {
 		if g := got[fmt.Sprintf("c%02d", i)]; g != want {
 			t.Errorf("%s: got %q, want %q", c.purl, g, want)
 		}
+	}
+}
+
+// TestCheckRegistryMaxSBOMBytes: registry.maxSBOMBytes of the --config file
+// reaches the registry lookups: an SBOM above it is not read, and the
+// finding says so, naming the setting, instead of the SDK's verdict.
+func TestCheckRegistryMaxSBOMBytes(t *testing.T) {
+	reg := e2e.StartRegistry()
+	defer reg.Close()
+	purls := []string{"pkg:golang/k8s.io/client-go@v0.14.2"}
+	for i := range 20 { // filler packages: an SBOM of a few KiB
+		purls = append(purls, fmt.Sprintf("pkg:golang/example.com/filler/module-number-%02d@v1.2.%d", i, i))
+	}
+	image, err := reg.PushWithSBOM("acme/big", "1.0", purls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: team}\nspec:\n  containers:\n  - {name: app, image: " + image + "}\n"
+	cfg := filepath.Join(t.TempDir(), "tokenguard.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nregistry: {maxSBOMBytes: 1Ki}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errOut := runCLI(t, manifest, "check", "-o", "json", "--registry", "--insecure-registry", reg.Host, "--config", cfg, "-")
+	r := decodeReport(t, out)
+	if len(r.Results) != 1 || len(r.Results[0].Findings) != 1 {
+		t.Fatalf("results: %+v\n%s", r.Results, errOut)
+	}
+	f := r.Results[0].Findings[0]
+	if f.Verdict != "unknown" || !strings.Contains(f.Message, "larger than the limit of 1024 bytes (registry.maxSBOMBytes)") {
+		t.Errorf("with maxSBOMBytes 1Ki: %+v", f)
+	}
+	_, out, _ = runCLI(t, manifest, "check", "-o", "json", "--registry", "--insecure-registry", reg.Host, "-")
+	if f := decodeReport(t, out).Results[0].Findings[0]; f.Verdict != "too-old" {
+		t.Errorf("with the default limit: %+v", f)
 	}
 }

@@ -82,6 +82,7 @@ func newRegistrySource(rc *config.RegistryConfig, extraInsecure []string, timeou
 		Timeout:            timeout,
 		CacheEntries:       rc.CacheEntries,
 		CacheBytes:         rc.CacheBytes.Bytes,
+		MaxSBOMBytes:       rc.MaxSBOMBytes.Bytes,
 		InsecureRegistries: append(append([]string(nil), rc.InsecureRegistries...), extraInsecure...),
 		Registries:         rc.Registries,
 		Keep:               func(p sdkdetect.PURL) bool { return catalog.KeepPURL(p.Type, p.Namespace, p.Name) },

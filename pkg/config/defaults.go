@@ -8,6 +8,7 @@ const (
 	DefaultRegistryTimeout       = 2 * time.Second
 	DefaultCacheEntries          = 10000
 	DefaultCacheBytes      int64 = 64 << 20
+	DefaultMaxSBOMBytes    int64 = 64 << 20
 )
 
 // SetDefaults fills the unset fields of c with their defaults. It leaves
@@ -26,6 +27,9 @@ func SetDefaults(c *Configuration) {
 	}
 	if r.CacheBytes.Bytes == 0 && r.CacheBytes.invalid == "" {
 		r.CacheBytes = NewByteSize(DefaultCacheBytes)
+	}
+	if r.MaxSBOMBytes.Bytes == 0 && r.MaxSBOMBytes.invalid == "" {
+		r.MaxSBOMBytes = NewByteSize(DefaultMaxSBOMBytes)
 	}
 }
 

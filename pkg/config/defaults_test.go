@@ -19,6 +19,7 @@ func TestDefault(t *testing.T) {
 			Timeout:      NewDuration(2 * time.Second),
 			CacheEntries: 10000,
 			CacheBytes:   NewByteSize(64 << 20),
+			MaxSBOMBytes: NewByteSize(64 << 20),
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -43,24 +44,25 @@ func TestSetDefaults(t *testing.T) {
 			in:   Configuration{},
 			want: Configuration{Unknown: UnknownAllow, Registry: RegistryConfig{
 				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
+				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes),
 			}},
 		},
 		{
 			name: "set values are kept",
 			in: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
-				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10),
+				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10), MaxSBOMBytes: NewByteSize(2 << 10),
 			}},
 			want: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
-				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10),
+				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10), MaxSBOMBytes: NewByteSize(2 << 10),
 			}},
 		},
 		{
 			name: "invalid values are kept for Validate to report",
 			in: Configuration{Unknown: "maybe", Registry: RegistryConfig{
-				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"},
+				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"}, MaxSBOMBytes: ByteSize{invalid: "big"},
 			}},
 			want: Configuration{Unknown: "maybe", Registry: RegistryConfig{
-				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"},
+				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"}, MaxSBOMBytes: ByteSize{invalid: "big"},
 			}},
 		},
 		{
@@ -68,6 +70,7 @@ func TestSetDefaults(t *testing.T) {
 			in:   Configuration{Unknown: UnknownWarn},
 			want: Configuration{Unknown: UnknownWarn, Registry: RegistryConfig{
 				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
+				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes),
 			}},
 		},
 	}

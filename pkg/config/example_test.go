@@ -24,7 +24,7 @@ func TestExampleFile(t *testing.T) {
 		t.Errorf("catalog overrides %+v", c.CatalogConfig)
 	}
 	r := c.Registry
-	if !r.Enabled || r.Timeout.Duration != 1500*time.Millisecond || r.CacheEntries != 20000 || r.CacheBytes.Bytes != 128<<20 {
+	if !r.Enabled || r.Timeout.Duration != 1500*time.Millisecond || r.CacheEntries != 20000 || r.CacheBytes.Bytes != 128<<20 || r.MaxSBOMBytes.Bytes != 100<<20 {
 		t.Errorf("registry %+v", r)
 	}
 	cat, err := c.Catalog()

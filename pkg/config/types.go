@@ -88,6 +88,11 @@ type RegistryConfig struct {
 	CacheEntries int `json:"cacheEntries"`
 	// CacheBytes bounds the evidence cache by size. Default: 64Mi.
 	CacheBytes ByteSize `json:"cacheBytes"`
+	// MaxSBOMBytes bounds one SBOM or attestation download; a larger one
+	// is not read (the image's evidence says so and the verdict is
+	// unknown). SBOMs are parsed as they stream, so this bounds transfer
+	// and time, not memory. Default: 64Mi; at most 1Gi.
+	MaxSBOMBytes ByteSize `json:"maxSBOMBytes"`
 	// InsecureRegistries are registries (host or host:port) reached over
 	// plain HTTP or TLS without verification.
 	InsecureRegistries []string `json:"insecureRegistries,omitempty"`

@@ -20,6 +20,7 @@ const (
 	MaxRegistryTimeout       = 10 * time.Second
 	MaxCacheEntries          = 10_000_000
 	MaxCacheBytes      int64 = 64 << 30
+	MaxSBOMBytes       int64 = 1 << 30
 )
 
 // serviceAccountPrefix is the username prefix of service accounts.
@@ -258,6 +259,12 @@ func validateRegistry(r *RegistryConfig, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Invalid(bp, v, detail))
 	} else if n := r.CacheBytes.Bytes; n <= 0 || n > MaxCacheBytes {
 		errs = append(errs, field.Invalid(bp, r.CacheBytes.String(), "must be between 1 and "+NewByteSize(MaxCacheBytes).String()+" bytes"))
+	}
+	sp := p.Child("maxSBOMBytes")
+	if v, detail := r.MaxSBOMBytes.parseError(); detail != "" {
+		errs = append(errs, field.Invalid(sp, v, detail))
+	} else if n := r.MaxSBOMBytes.Bytes; n < 1<<10 || n > MaxSBOMBytes {
+		errs = append(errs, field.Invalid(sp, r.MaxSBOMBytes.String(), "must be between 1Ki and "+NewByteSize(MaxSBOMBytes).String()+" bytes"))
 	}
 	errs = append(errs, validateHosts(r.InsecureRegistries, p.Child("insecureRegistries"))...)
 	errs = append(errs, validateHosts(r.Registries, p.Child("registries"))...)
