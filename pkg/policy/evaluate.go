@@ -95,7 +95,7 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 			reason = "no SBOM or labels were read"
 		}
 		f.Verdict, f.Source = VerdictUnknown, SourceNone
-		f.Message = noSDKEvidenceMessage(&f, reason)
+		f.Message = noSDKEvidenceMessage(&f, reason, ev.Unavailable != "")
 	}
 	return append(out, f)
 }

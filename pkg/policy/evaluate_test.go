@@ -205,6 +205,14 @@ func TestEvaluateNoEvidence(t *testing.T) {
 	if !strings.Contains(fs[0].Message, "registry ghcr.io timed out after 2s") {
 		t.Errorf("message does not carry the reason: %s", fs[0].Message)
 	}
+	// Registry lookups ran and failed: the advice is not "enable registry
+	// lookups" but what the reason says, or an exemption.
+	if strings.Contains(fs[0].Message, "enable registry lookups") || !strings.HasSuffix(fs[0].Message, "if it persists, exempt the image") {
+		t.Errorf("advice after a failed lookup: %s", fs[0].Message)
+	}
+	if fs := c.Evaluate(p, tagEvidence(p), Options{}); !strings.HasSuffix(fs[0].Message, "attach an SBOM and enable registry lookups, or exempt the image") {
+		t.Errorf("advice without lookups: %s", fs[0].Message)
+	}
 	// Digest-pinned add-on: no tag; a version label decides.
 	ref := img("602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni@sha256:" + strings.Repeat("a", 64))
 	p = pod(ref.Original)

@@ -133,10 +133,15 @@ func unknownAdvice(f *Finding) string {
 
 // noSDKEvidenceMessage is the sentence for an application image with no
 // evidence of a client SDK.
-func noSDKEvidenceMessage(f *Finding, reason string) string {
+func noSDKEvidenceMessage(f *Finding, reason string, lookupFailed bool) string {
 	var m msg
 	m.s(cannotCheck, "container ").q(f.Container).s(": image ").q(f.Image).s(" shows no Kubernetes client SDK version (", reason, "); ")
-	m.s("attach an SBOM and enable registry lookups, or exempt the image")
+	if lookupFailed {
+		// The reason says what went wrong with the registry and what to do.
+		m.s("if it persists, exempt the image")
+	} else {
+		m.s("attach an SBOM and enable registry lookups, or exempt the image")
+	}
 	return m.String()
 }
 

@@ -52,7 +52,7 @@ func (s *Source) wait(ctx context.Context, ref name.Reference, c creds, ev *poli
 }
 
 func slowMessage(ref name.Reference, waited time.Duration) string {
-	return fmt.Sprintf("registry %s did not answer within %s", ref.Context().RegistryStr(), fmtDuration(waited))
+	return fmt.Sprintf("registry %s did not answer within %s; the lookup goes on in the background and the next review of this image uses its result", ref.Context().RegistryStr(), fmtDuration(waited))
 }
 
 // track counts a background lookup for Close; false once closed.

@@ -90,9 +90,12 @@ func resolveTag(ctx context.Context, p *remote.Puller, tag name.Tag) (string, *r
 	if err == nil {
 		return desc.Digest.String(), nil, nil
 	}
-	if !headUnusable(ctx, err) {
+	if !headUnusable(ctx, err) && !(isAuthError(err) && !hasDiagnostics(err)) {
 		return "", nil, err
 	}
+	// A GET when HEAD is unusable, and after a bodiless 401 or 403: its
+	// body says why ("Your authorization token has expired"), which the
+	// operator needs; a 429 is not asked again.
 	got, err := p.Get(ctx, tag)
 	if err != nil {
 		return "", nil, err
@@ -106,6 +109,13 @@ func resolveTag(ctx context.Context, p *remote.Puller, tag name.Tag) (string, *r
 func headUnusable(ctx context.Context, err error) bool {
 	var terr *transport.Error
 	return ctx.Err() == nil && !(errors.As(err, &terr) && !slices.Contains([]int{400, 405, 501}, terr.StatusCode))
+}
+
+// hasDiagnostics reports whether a registry error carries the registry's
+// own error entries (a HEAD response has no body to carry them).
+func hasDiagnostics(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && len(terr.Errors) > 0
 }
 
 // failed returns the failure record of err, kept for NegativeTTL.

@@ -94,19 +94,37 @@ func explainStatus(host, ref string, e *transport.Error) failure {
 			}
 		}
 	}
+	said := registrySaid(e)
 	switch {
 	case code == http.StatusUnauthorized:
-		return failure{fmt.Sprintf("registry %s refused the credentials (401)", host), ReasonAuth}
+		return failure{fmt.Sprintf("registry %s refused the credentials (401)%s: tokenguard needs pull access to it (the pod's image pull secret with registry.pullSecrets, or a Docker config or credential helper where tokenguard runs)", host, said), ReasonAuth}
 	case code == http.StatusForbidden:
-		return failure{fmt.Sprintf("registry %s denied access to %s (403)", host, ref), ReasonDenied}
+		return failure{fmt.Sprintf("registry %s denied access to %s (403)%s: the credentials tokenguard used cannot pull it (an expired ECR token, a repository policy?)", host, ref, said), ReasonDenied}
 	case code == http.StatusNotFound:
 		return failure{fmt.Sprintf("image %s not found in its registry", ref), ReasonNotFound}
 	case code == http.StatusTooManyRequests:
-		return failure{fmt.Sprintf("registry %s is rate-limiting (429)", host), ReasonRateLimited}
+		return failure{fmt.Sprintf("registry %s is rate-limiting (429)%s: give tokenguard credentials for it (Docker Hub limits anonymous pulls) or a mirror; the lookup is tried again later", host, said), ReasonRateLimited}
 	case code >= 500:
-		return failure{fmt.Sprintf("registry %s returned %d", host, code), ReasonServerError}
+		return failure{fmt.Sprintf("registry %s returned %d%s; the lookup is tried again later", host, code, said), ReasonServerError}
 	}
-	return failure{fmt.Sprintf("registry %s returned %d for %s", host, code, ref), ReasonStatus}
+	return failure{fmt.Sprintf("registry %s returned %d for %s%s", host, code, ref, said), ReasonStatus}
+}
+
+// registrySaid is the registry's own first error message, quoted for an
+// operator (ECR's "Your authorization token has expired", GCR's
+// permission names), or "" when it said nothing useful.
+func registrySaid(e *transport.Error) string {
+	for _, d := range e.Errors {
+		m := strings.Join(strings.Fields(d.Message), " ")
+		if m == "" {
+			continue
+		}
+		if len(m) > 200 {
+			m = m[:200] + "…"
+		}
+		return fmt.Sprintf(", saying %q", m)
+	}
+	return ""
 }
 
 // isNotFound reports whether err says the thing asked for does not exist:

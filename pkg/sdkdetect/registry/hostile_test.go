@@ -71,7 +71,7 @@ func TestHostileRegistries(t *testing.T) {
 		{
 			name:   "429 is not retried",
 			server: statusServer(429, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`),
-			want:   "registry HOST is rate-limiting (429)", reason: ReasonRateLimited,
+			want:   "registry HOST is rate-limiting (429): give tokenguard credentials for it", reason: ReasonRateLimited,
 			maxCalls: 2, // ping, HEAD
 		},
 		{
@@ -82,7 +82,14 @@ func TestHostileRegistries(t *testing.T) {
 					w.WriteHeader(http.StatusUnauthorized)
 				}))
 			},
-			want: "registry HOST refused the credentials (401)", reason: ReasonAuth,
+			want: "registry HOST refused the credentials (401): tokenguard needs pull access to it", reason: ReasonAuth,
+		},
+		{
+			// Amazon ECR, after the credential helper's 12-hour token expired.
+			name:   "403 with the registry's own words",
+			server: statusServer(403, `{"errors":[{"code":"DENIED","message":"Your authorization token has expired.\n Reauthenticate and try again."}]}`),
+			want:   `registry HOST denied access to HOST/acme/api:1.4 (403), saying "Your authorization token has expired. Reauthenticate and try again.": the credentials tokenguard used cannot pull it`,
+			reason: ReasonDenied,
 		},
 		{
 			name: "not found",
