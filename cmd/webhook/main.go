@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v0.1.0".
@@ -27,7 +30,7 @@ Usage:
   tokenguard audit [flags]                 evaluate the workloads running in a cluster (kubeconfig)
   tokenguard stale-tokens [flags] PATH...  report service accounts using stale tokens, from API-server audit logs
   tokenguard certs --out DIR               write a CA, a serving certificate and a caBundle patch for deploy/
-  tokenguard version                       print the version
+  tokenguard version                       print the version, the catalog version, the commit and Go
 
 Run "tokenguard COMMAND -h" for the flags of a command.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or usage.
@@ -54,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "tokenguard %s\n", version)
+		printVersion(stdout)
 		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -62,4 +65,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "tokenguard: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
+}
+
+// printVersion prints the release, then what a bug report needs: the
+// embedded catalog's version, the commit and the Go toolchain.
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "tokenguard %s\n", version)
+	if c, err := policy.DefaultCatalog(); err == nil {
+		fmt.Fprintf(w, "catalog    %s\n", c.Version())
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+		if rev != "" {
+			fmt.Fprintf(w, "commit     %s%s\n", rev, modified)
+		}
+		fmt.Fprintf(w, "go         %s\n", bi.GoVersion)
+	}
 }
