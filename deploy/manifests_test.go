@@ -1,15 +1,19 @@
 package deploy
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 )
 
 func build(t *testing.T, overlay string) []map[string]any {
@@ -267,4 +271,52 @@ func nested[T any](m map[string]any, path ...string) T {
 	}
 	v, _ := cur.(T)
 	return v
+}
+
+// TestMonitoringObjectsDecodeStrictly decodes the monitoring component's
+// objects into the Prometheus Operator's own Go types, rejecting unknown
+// fields: a misspelt field would otherwise be dropped by the operator (or
+// refused by its CRD schema) in the cluster, where no test here can see it.
+func TestMonitoringObjectsDecodeStrictly(t *testing.T) {
+	objs, err := BuildWithComponents(t.TempDir(), "overlays/self-signed", "components/monitoring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded := 0
+	for _, o := range objs {
+		var into any
+		switch o["kind"] {
+		case "ServiceMonitor":
+			into = &monitoringv1.ServiceMonitor{}
+		case "PrometheusRule":
+			into = &monitoringv1.PrometheusRule{}
+		default:
+			continue
+		}
+		data, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(into); err != nil {
+			t.Errorf("%s: not a valid %s: %v", o["kind"], o["kind"], err)
+			continue
+		}
+		decoded++
+		if r, ok := into.(*monitoringv1.PrometheusRule); ok {
+			for _, g := range r.Spec.Groups {
+				for _, rule := range g.Rules {
+					if rule.For != nil {
+						if _, err := time.ParseDuration(string(*rule.For)); err != nil {
+							t.Errorf("alert %s: for %q is not a duration", rule.Alert, *rule.For)
+						}
+					}
+				}
+			}
+		}
+	}
+	if decoded != 2 {
+		t.Errorf("decoded %d monitoring objects, want the ServiceMonitor and the PrometheusRule", decoded)
+	}
 }
