@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
 // TestAudit runs `tokenguard audit` against a real API server with its own
@@ -24,29 +19,7 @@ import (
 // with an old CoreDNS and one with a current CoreDNS, their Pods created by
 // the controller manager (Pending: there is no kubelet).
 func TestAudit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts etcd, kube-apiserver and kube-controller-manager (skipped with -short)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	work := t.TempDir()
-	binDir, err := cluster.BinDir(testLog{t})
-	if err != nil {
-		t.Fatalf("control-plane binaries: %v", err)
-	}
-	c, err := cluster.Start(ctx, cluster.Options{BinDir: binDir, WorkDir: work, Log: testLog{t}, ControllerManager: true})
-	if err != nil {
-		t.Fatalf("control plane: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
-	client, err := kubernetes.NewForConfig(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := BuildTokenguard(work)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, client, bin, work := ownControlPlane(t)
 
 	const ns = "audit"
 	if _, err := c.CreateNamespace(ctx, ns, nil); err != nil {

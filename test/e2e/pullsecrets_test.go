@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,15 +14,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-
-	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
 // TestEndToEndPullSecrets: tokenguard serve with registry.pullSecrets and
@@ -33,29 +28,7 @@ import (
 // anonymous requests: without them the image's SBOM is unknown, with them
 // its old client-go denies the pod in enforce.
 func TestEndToEndPullSecrets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts etcd, kube-apiserver, kube-controller-manager and tokenguard (skipped with -short)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	work := t.TempDir()
-	binDir, err := cluster.BinDir(testLog{t})
-	if err != nil {
-		t.Fatalf("control-plane binaries: %v", err)
-	}
-	c, err := cluster.Start(ctx, cluster.Options{BinDir: binDir, WorkDir: work, Log: testLog{t}, ControllerManager: true})
-	if err != nil {
-		t.Fatalf("control plane: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
-	client, err := kubernetes.NewForConfig(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := BuildTokenguard(work)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c, client, bin, work := ownControlPlane(t)
 
 	// One registry store behind two servers: an open one to push the
 	// images, and the private one the pods name, which wants alice:s3cret.
