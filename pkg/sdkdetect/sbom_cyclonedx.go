@@ -18,38 +18,27 @@ func (p *sbomParser) cdxComponents(level int) error {
 func (p *sbomParser) cdxComponent(level int) error {
 	s := p.s
 	c := p.cand(level)
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
+	err := s.forObject(func(key []byte) error {
 		switch string(key) {
 		case "purl":
-			var v []byte
-			if v, _, err = s.readOptString(); err == nil {
+			v, _, err := s.readOptString()
+			if err == nil {
 				c.addPURL(v)
 			}
-			err = at(err, "purl")
+			return at(err, "purl")
 		case "version":
-			var v []byte
-			if v, _, err = s.readOptVersion(); err == nil {
+			v, _, err := s.readOptVersion()
+			if err == nil {
 				c.setVersion(v)
 			}
-			err = at(err, "version")
+			return at(err, "version")
 		case "components":
-			err = at(p.cdxComponents(level+1), "components")
-		default:
-			err = s.skipValue()
+			return at(p.cdxComponents(level+1), "components")
 		}
-		if err != nil {
-			return err
-		}
+		return s.skipValue()
+	})
+	if err != nil {
+		return err
 	}
 	p.emit(c)
 	return nil
@@ -72,28 +61,13 @@ func (p *sbomParser) cdxMetadata() error {
 		}
 		return s.skipValue()
 	}
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
+	return s.forObject(func(key []byte) error {
+		if string(key) != "component" {
+			return s.skipValue()
 		}
-		if !ok {
-			return nil
+		if b, err := s.peek(); err == nil && b == 'n' {
+			return s.skipValue()
 		}
-		if string(key) == "component" {
-			if b, perr := s.peek(); perr == nil && b == 'n' {
-				err = s.skipValue()
-			} else {
-				err = at(p.cdxComponent(0), "component")
-			}
-		} else {
-			err = s.skipValue()
-		}
-		if err != nil {
-			return err
-		}
-	}
+		return at(p.cdxComponent(0), "component")
+	})
 }

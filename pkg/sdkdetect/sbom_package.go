@@ -108,6 +108,24 @@ func (s *scanner) beginOptArray() (ok bool, err error) {
 	return true, s.beginArray()
 }
 
+// forObject calls fn for each member of the object (not null) that comes
+// next, with its key; fn must consume the member's value. key is valid only
+// until the value is read: copy it to keep it.
+func (s *scanner) forObject(fn func(key []byte) error) error {
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, ok, err := s.objectKey(first)
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
+
 // forArray calls fn for each element of the array (or null) that comes
 // next, with the element's index; fn must consume the element. Errors are
 // prefixed with "[i]".

@@ -13,32 +13,21 @@ func (p *sbomParser) spdxPackages() error {
 func (p *sbomParser) spdxPackage(c *pkgCandidate) error {
 	s := p.s
 	c.reset()
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
+	err := s.forObject(func(key []byte) error {
 		switch string(key) {
 		case "externalRefs":
-			err = at(s.forArray(func(int) error { return p.spdxExternalRef(c) }), "externalRefs")
+			return at(s.forArray(func(int) error { return p.spdxExternalRef(c) }), "externalRefs")
 		case "versionInfo":
-			var v []byte
-			if v, _, err = s.readOptVersion(); err == nil {
+			v, _, err := s.readOptVersion()
+			if err == nil {
 				c.setVersion(v)
 			}
-			err = at(err, "versionInfo")
-		default:
-			err = s.skipValue()
+			return at(err, "versionInfo")
 		}
-		if err != nil {
-			return err
-		}
+		return s.skipValue()
+	})
+	if err != nil {
+		return err
 	}
 	p.emit(c)
 	return nil
@@ -51,44 +40,37 @@ func (p *sbomParser) spdxPackage(c *pkgCandidate) error {
 // RDF vocabulary, "http://spdx.org/rdf/references/purl" (documents
 // converted from RDF by the SPDX tools).
 func (p *sbomParser) spdxExternalRef(c *pkgCandidate) error {
+	return p.typedLocator(c, "referenceType", "referenceLocator", "purl", "/#")
+}
+
+// typedLocator reads an object naming a reference by a type key and a value
+// key (SPDX 2 externalRefs[], SPDX 3 externalIdentifier[]) and adds the
+// value to c as a package URL when the type, after its last separator
+// (seps: IRIs and prefixed names), is want in any case.
+func (p *sbomParser) typedLocator(c *pkgCandidate, typeKey, valueKey, want, seps string) error {
 	s := p.s
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	isPURL, hasLocator := false, false
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
+	isPURL, hasValue := false, false
+	err := s.forObject(func(key []byte) error {
 		switch string(key) {
-		case "referenceType":
-			var v []byte
-			v, _, err = s.readOptString()
-			if i := bytes.LastIndexAny(v, "/#"); i >= 0 {
+		case typeKey:
+			v, _, err := s.readOptString()
+			if i := bytes.LastIndexAny(v, seps); i >= 0 {
 				v = v[i+1:]
 			}
-			isPURL = bytes.EqualFold(v, []byte("purl"))
-			err = at(err, "referenceType")
-		case "referenceLocator":
-			var v []byte
-			v, hasLocator, err = s.readOptString()
+			isPURL = bytes.EqualFold(v, []byte(want))
+			return at(err, typeKey)
+		case valueKey:
+			v, ok, err := s.readOptString()
+			hasValue = ok
 			c.tmp = append(c.tmp[:0], v...)
-			err = at(err, "referenceLocator")
-		default:
-			err = s.skipValue()
+			return at(err, valueKey)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if isPURL && hasLocator {
+		return s.skipValue()
+	})
+	if err == nil && isPURL && hasValue {
 		c.addPURL(c.tmp)
 	}
-	return nil
+	return err
 }
 
 // spdx3Elements reads SPDX 3 @graph[] (or elements[]): objects, some of
@@ -111,43 +93,32 @@ func (p *sbomParser) spdx3Elements() error {
 func (p *sbomParser) spdx3Element(c *pkgCandidate) error {
 	s := p.s
 	c.reset()
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
+	err := s.forObject(func(key []byte) error {
 		switch string(spdx3Property(key)) {
 		case "type", "@type":
 			name := string(key)
-			err = at(p.spdx3Type(c), name)
+			return at(p.spdx3Type(c), name)
 		case "packageUrl":
 			name := string(key)
-			var v []byte
-			if v, _, err = s.readOptString(); err == nil {
+			v, _, err := s.readOptString()
+			if err == nil {
 				c.addPURL(v)
 			}
-			err = at(err, name)
+			return at(err, name)
 		case "packageVersion":
 			name := string(key)
-			var v []byte
-			if v, _, err = s.readOptVersion(); err == nil {
+			v, _, err := s.readOptVersion()
+			if err == nil {
 				c.setVersion(v)
 			}
-			err = at(err, name)
+			return at(err, name)
 		case "externalIdentifier":
-			err = at(s.forArray(func(int) error { return p.spdx3ExternalIdentifier(c) }), "externalIdentifier")
-		default:
-			err = s.skipValue()
+			return at(s.forArray(func(int) error { return p.spdx3ExternalIdentifier(c) }), "externalIdentifier")
 		}
-		if err != nil {
-			return err
-		}
+		return s.skipValue()
+	})
+	if err != nil {
+		return err
 	}
 	if c.isPackage {
 		p.emit(c)
@@ -211,43 +182,6 @@ func isSPDX3PackageType(t []byte) bool {
 // spdx3ExternalIdentifier reads one externalIdentifier[] entry, adding its
 // identifier to c when its type is packageUrl.
 func (p *sbomParser) spdx3ExternalIdentifier(c *pkgCandidate) error {
-	s := p.s
-	if err := s.beginObject(); err != nil {
-		return err
-	}
-	isPURL, hasID := false, false
-	for first := true; ; first = false {
-		key, ok, err := s.objectKey(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		switch string(key) {
-		case "externalIdentifierType":
-			var v []byte
-			v, _, err = s.readOptString()
-			// "packageUrl", or an IRI ending in /packageUrl.
-			if i := bytes.LastIndexAny(v, "/_#"); i >= 0 {
-				v = v[i+1:]
-			}
-			isPURL = bytes.EqualFold(v, []byte("packageUrl"))
-			err = at(err, "externalIdentifierType")
-		case "identifier":
-			var v []byte
-			v, hasID, err = s.readOptString()
-			c.tmp = append(c.tmp[:0], v...)
-			err = at(err, "identifier")
-		default:
-			err = s.skipValue()
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if isPURL && hasID {
-		c.addPURL(c.tmp)
-	}
-	return nil
+	// "packageUrl", or an IRI or prefixed name ending in it.
+	return p.typedLocator(c, "externalIdentifierType", "identifier", "packageUrl", "/_#")
 }
