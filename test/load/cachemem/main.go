@@ -91,11 +91,8 @@ func run(images, entries, parallel int, purl, memprofile, jsonFile string) error
 	if err != nil {
 		return err
 	}
-	// e2e.StartRegistry's registry, without its log line per request.
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.WithReferrersSupport(true),
-		ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	srv, reg := startRegistry()
 	defer srv.Close()
-	reg := &e2e.Registry{Host: strings.TrimPrefix(srv.URL, "http://")}
 
 	refs, err := push(reg, images, parallel, purl)
 	if err != nil {
@@ -218,6 +215,14 @@ func measure() mem {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// startRegistry starts e2e.StartRegistry's registry (referrers API) on
+// 127.0.0.1, without its log line per request.
+func startRegistry() (*httptest.Server, *e2e.Registry) {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.WithReferrersSupport(true),
+		ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	return srv, &e2e.Registry{Host: strings.TrimPrefix(srv.URL, "http://")}
+}
 
 // push pushes images random images with an SBOM referrer listing purl to reg
 // and returns their references by digest.

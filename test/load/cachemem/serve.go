@@ -7,20 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-
-	"github.com/tokenguard/tokenguard/test/e2e"
 )
 
 // runServe measures tokenguard serve itself: it pushes the images, starts
@@ -34,10 +28,8 @@ func runServe(bin, fixture string, images, entries, parallel int, purl, jsonFile
 	if err != nil {
 		return err
 	}
-	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.WithReferrersSupport(true),
-		ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	srv, reg := startRegistry()
 	defer srv.Close()
-	reg := &e2e.Registry{Host: strings.TrimPrefix(srv.URL, "http://")}
 	refs, err := push(reg, images, parallel, purl)
 	if err != nil {
 		return err
