@@ -12,8 +12,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+
+	"github.com/tokenguard/tokenguard/pkg/workload"
 )
 
 func build(t *testing.T, overlay string) []map[string]any {
@@ -123,6 +127,116 @@ func TestWebhookConfigurationSafety(t *testing.T) {
 			}
 			if overlay == "overlays/cert-manager" && vwc.Annotations["cert-manager.io/inject-ca-from"] != "tokenguard-system/tokenguard" {
 				t.Errorf("no CA injection annotation: %v", vwc.Annotations)
+			}
+		})
+	}
+}
+
+// TestWebhookRulesCoverKinds holds the webhook configuration against the
+// one table of workload kinds (workload.Kinds): in every mode, in an
+// ordinary namespace and in kube-system, the API server sends every kind
+// of the table to the mode's path, on CREATE, and on UPDATE when the kind
+// is judged on UPDATE (never otherwise); the namespace preview gets
+// namespaces; and no rule names anything else.
+func TestWebhookRulesCoverKinds(t *testing.T) {
+	type namespace struct {
+		name, mode string // mode "" is unlabelled
+		path       string // where its workloads go, "" for nowhere (unlabelled: set below, per overlay)
+	}
+	namespaces := []namespace{
+		{"prod", "enforce", "/validate/enforce"},
+		{"prod", "warn", "/validate/warn"},
+		{"prod", "", ""}, // the cluster default
+		{"prod", "audit", "/validate/audit"},
+		{"prod", "off", ""},
+		{"kube-system", "enforce", "/validate/enforce"},
+		{"kube-system", "", ""},
+		{"tokenguard-system", "enforce", ""},
+	}
+	kinds := workload.Kinds()
+	for _, overlay := range Overlays {
+		t.Run(overlay, func(t *testing.T) {
+			vwc := find[admissionregistrationv1.ValidatingWebhookConfiguration](t, build(t, overlay), "ValidatingWebhookConfiguration")
+			for _, ns := range namespaces {
+				if ns.mode == "" {
+					ns.path = "/validate/warn"
+					if overlay == "overlays/enforce-default" {
+						ns.path = "/validate/enforce"
+					}
+				}
+				set := labels.Set{"kubernetes.io/metadata.name": ns.name}
+				if ns.mode != "" {
+					set["tokenguard.io/mode"] = ns.mode
+				}
+				// ops[path][group/resource] are the operations sent there.
+				ops := map[string]map[string][]admissionregistrationv1.OperationType{}
+				for i := range vwc.Webhooks {
+					w := &vwc.Webhooks[i]
+					sel, err := metav1.LabelSelectorAsSelector(w.NamespaceSelector)
+					if err != nil {
+						t.Fatalf("%s: %v", w.Name, err)
+					}
+					if !sel.Matches(set) || w.ClientConfig.Service == nil || w.ClientConfig.Service.Path == nil {
+						continue
+					}
+					path := *w.ClientConfig.Service.Path
+					for _, r := range w.Rules {
+						if r.Scope == nil || *r.Scope != admissionregistrationv1.NamespacedScope {
+							continue
+						}
+						for _, g := range r.APIGroups {
+							for _, res := range r.Resources {
+								if ops[path] == nil {
+									ops[path] = map[string][]admissionregistrationv1.OperationType{}
+								}
+								ops[path][g+"/"+res] = append(ops[path][g+"/"+res], r.Operations...)
+							}
+						}
+					}
+				}
+				for path := range ops {
+					if path != ns.path {
+						t.Errorf("namespace %s labelled %q: workloads go to %s, want only %q", ns.name, ns.mode, path, ns.path)
+					}
+				}
+				if ns.path == "" {
+					continue
+				}
+				for _, k := range kinds {
+					got := ops[ns.path][k.Group+"/"+k.Resource]
+					if !slices.Contains(got, admissionregistrationv1.Create) {
+						t.Errorf("namespace %s labelled %q: %s/%s %s not sent to %s on CREATE (operations %v)", ns.name, ns.mode, k.Group, k.Version, k.Resource, ns.path, got)
+					}
+					if slices.Contains(got, admissionregistrationv1.Update) != k.JudgedOnUpdate {
+						t.Errorf("namespace %s labelled %q: %s on UPDATE is %v, the table says %v", ns.name, ns.mode, k.Resource, !k.JudgedOnUpdate, k.JudgedOnUpdate)
+					}
+				}
+			}
+			// Every rule names a kind of the table, in its group and served
+			// version, or namespaces for the preview.
+			preview := false
+			for i := range vwc.Webhooks {
+				w := &vwc.Webhooks[i]
+				for _, r := range w.Rules {
+					for _, res := range r.Resources {
+						if res == "namespaces" && slices.Equal(r.APIGroups, []string{""}) {
+							preview = w.Name == "namespace-preview.tokenguard.io" &&
+								slices.Contains(r.Operations, admissionregistrationv1.Create) && slices.Contains(r.Operations, admissionregistrationv1.Update)
+							continue
+						}
+						i := slices.IndexFunc(kinds, func(k workload.Kind) bool { return k.Resource == res })
+						if i < 0 {
+							t.Errorf("%s: %s is not a workload kind of the table (pkg/workload/kinds.go)", w.Name, res)
+							continue
+						}
+						if k := kinds[i]; !slices.Equal(r.APIGroups, []string{k.Group}) || !slices.Equal(r.APIVersions, []string{k.Version}) {
+							t.Errorf("%s: %s in groups %q versions %q, want %q %q", w.Name, res, r.APIGroups, r.APIVersions, k.Group, k.Version)
+						}
+					}
+				}
+			}
+			if !preview {
+				t.Error("the namespace preview does not get namespaces on CREATE and UPDATE")
 			}
 		})
 	}

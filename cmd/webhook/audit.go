@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,13 +14,12 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
+	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/pkg/policy"
-	"github.com/tokenguard/tokenguard/pkg/report"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
 	"github.com/tokenguard/tokenguard/pkg/staletoken"
 )
 
@@ -98,26 +95,18 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		staleFiles = append(staleFiles, extra...)
 	}
-	tgConfig, catalog, exempter, err := loadConfig(*configFile)
+	cc, err := config.LoadCompiled(*configFile)
+	if err == nil {
+		err = cc.OverrideControlPlane(*clusterVersion)
+	}
 	if err != nil {
 		return fail("%v", err)
 	}
 	if !explicit["unknown"] && *configFile != "" {
-		*unknown = string(tgConfig.Unknown)
+		*unknown = string(cc.Unknown)
 	}
 	if !explicit["pull-secrets"] {
-		*usePullSecrets = *useRegistry && tgConfig.Registry.PullSecrets
-	}
-	if *clusterVersion == "" && tgConfig.ControlPlaneVersion != "" {
-		*clusterVersion = tgConfig.ControlPlaneVersion
-	}
-	var controlPlane *policy.KubeVersion
-	if *clusterVersion != "" {
-		v, err := policy.ParseKubeVersion(*clusterVersion)
-		if err != nil {
-			return fail("--cluster-version: %v", err)
-		}
-		controlPlane = &v
+		*usePullSecrets = *useRegistry && cc.Registry.PullSecrets
 	}
 
 	// Bad input first: read the audit logs before reaching the cluster.
@@ -135,6 +124,9 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		subjects = agg.Result(staletoken.Policy{})
+		if subjects == nil {
+			subjects = []staletoken.Subject{}
+		}
 	}
 
 	cfg, err := auditRestConfig(*kubeconfig)
@@ -147,64 +139,41 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	ctx := context.Background()
-	if controlPlane == nil {
-		info, err := client.ServerVersion(ctx)
-		if err != nil {
-			return fail("%v; check that the API server is reachable with this kubeconfig, or give --cluster-version", err)
+	if cc.ControlPlane == nil {
+		if cc.ControlPlane, err = clusteraudit.ControlPlaneVersion(ctx, client); err != nil {
+			return fail("API server %s: %v; check that it is reachable with this kubeconfig, or give --cluster-version", cfg.Host, err)
 		}
-		v, err := policy.ParseKubeVersion(info.GitVersion)
-		if err != nil {
-			return fail("the API server %s reports version %q: %v (give --cluster-version)", cfg.Host, info.GitVersion, err)
-		}
-		controlPlane = &v
 	}
 	workloads, err := clusteraudit.Collect(ctx, client, clusteraudit.Options{Namespace: *namespace})
 	if err != nil {
 		return fail("API server %s: %v", cfg.Host, err)
 	}
 
-	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
-	var evidenceContext evidenceContextFunc
+	var evidence engine.EvidenceSource
 	if *useRegistry {
-		src := newRegistrySource(&tgConfig.Registry, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
+		o := registryOptions{timeout: *registryTimeout, extraInsecure: insecure}
+		if *usePullSecrets {
+			var stop func()
+			o.credentials, stop = auditPullSecrets(ctx, cfg, client, stderr)
+			defer stop()
+		}
+		src := newRegistrySource(cc, o)
 		defer src.Close()
 		evidence = src
-		if *usePullSecrets {
-			hook, stop := auditPullSecrets(ctx, client, stderr)
-			defer stop()
-			evidenceContext = hook
-		}
 	}
-	clusteraudit.Judge(ctx, engine.New(catalog, evidence, controlPlane), workloads, evidenceContext)
-	for i := range workloads {
-		w := &workloads[i]
-		pod := policy.PodSpec{}
-		if len(w.ServiceAccounts) == 1 {
-			pod.ServiceAccountName = w.ServiceAccounts[0]
-		}
-		if e := admission.ApplyExemptions(exempter, w.Namespace, &pod, w.Findings); e.Whole != "" || e.Images+e.Components > 0 {
-			w.Verdict = policy.Worst(w.Findings)
-		}
-	}
-
-	doc := buildAuditDoc(workloads, *namespace)
-	if subjects != nil || len(staleFiles) > 0 {
-		st := clusteraudit.JoinStaleTokens(subjects, workloads, *namespace)
-		doc.StaleTokens = &st
-	}
-	if *preview != "" {
-		denied := wouldBeDenied(workloads, *unknown == "deny")
-		doc.WouldBeDenied = &denied
-	}
+	clusteraudit.Judge(ctx, newEngine(cc, evidence), workloads)
+	doc := clusteraudit.BuildReport(workloads, clusteraudit.ReportOptions{
+		Namespace: *namespace, StaleTokens: subjects, Preview: *preview != "", Unknown: config.UnknownAction(*unknown),
+	})
 	if *output == "json" {
-		err = writeAuditJSON(stdout, doc)
+		err = doc.WriteJSON(stdout)
 	} else {
-		err = writeAuditText(stdout, stderr, doc, *namespace)
+		err = doc.WriteText(stdout, stderr)
 	}
 	if err != nil {
 		return fail("writing output: %v", err)
 	}
-	if doc.report.AtOrAbove(threshold) || (doc.WouldBeDenied != nil && len(*doc.WouldBeDenied) > 0) {
+	if doc.AtOrAbove(threshold) {
 		return exitFindings
 	}
 	return exitOK
@@ -218,19 +187,23 @@ const auditPullSecretsSync = 60 * time.Second
 // the registry lookups, as serve does with registry.pullSecrets. A cluster
 // that refuses to list them is said on stderr at once, and the audit goes on
 // with the local credentials only.
-func auditPullSecrets(ctx context.Context, client *kube.Client, stderr io.Writer) (evidenceContextFunc, func()) {
+func auditPullSecrets(ctx context.Context, cfg *rest.Config, client *kube.Client, stderr io.Writer) (registry.Credentials, func()) {
 	probe := metav1.ListOptions{Limit: 1, FieldSelector: "type=" + string(corev1.SecretTypeDockerConfigJson)}
 	_, err := client.ListSecrets(ctx, "", probe)
 	if err == nil {
 		_, err = client.ListServiceAccounts(ctx, "", metav1.ListOptions{Limit: 1})
 	}
+	if err == nil {
+		// Informers watch: their client has no request timeout.
+		watchCfg := rest.CopyConfig(cfg)
+		watchCfg.Timeout = 0
+		client, err = newKubeClient(watchCfg)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tokenguard audit: warning: cannot read image pull secrets (%v); registry lookups use the local Docker credentials only, so private images may come out unknown. Grant list and watch on secrets and serviceaccounts, or drop --pull-secrets.\n", err)
 		return nil, func() {}
 	}
-	log := slog.New(slog.DiscardHandler)
-	hook, stop := pullSecretsHook(ctx, client, auditPullSecretsSync, log)
-	return hook, stop
+	return startPullSecrets(ctx, client, auditPullSecretsSync, slog.New(slog.DiscardHandler))
 }
 
 // auditRestConfig is --kubeconfig, else the default loading rules
@@ -252,124 +225,4 @@ func auditRestConfig(kubeconfig string) (*rest.Config, error) {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	return cfg, nil
-}
-
-// auditDoc is the `-o json` document of audit: the check contract plus
-// per-result pod counts, the stale-token join and the preview.
-type auditDoc struct {
-	Results       []auditResult              `json:"results"`
-	Summary       report.Summary             `json:"summary"`
-	Namespace     string                     `json:"namespace,omitempty"`
-	StaleTokens   *[]clusteraudit.StaleToken `json:"staleTokens,omitempty"`
-	WouldBeDenied *[]deniedWorkload          `json:"wouldBeDenied,omitempty"`
-	report        *report.Report
-}
-
-type auditResult struct {
-	report.Result
-	// Pods counts the workload's pods; EvaluatedPods are the ones whose
-	// specs were judged (one per pod template).
-	Pods            int      `json:"pods"`
-	EvaluatedPods   []string `json:"evaluatedPods"`
-	ServiceAccounts []string `json:"serviceAccounts"`
-}
-
-type deniedWorkload struct {
-	Kind      string         `json:"kind"`
-	Namespace string         `json:"namespace"`
-	Name      string         `json:"name"`
-	Verdict   policy.Verdict `json:"verdict"`
-	Messages  []string       `json:"messages"`
-}
-
-func buildAuditDoc(ws []clusteraudit.Workload, namespace string) *auditDoc {
-	rep := &report.Report{}
-	for i := range ws {
-		w := &ws[i]
-		rep.Results = append(rep.Results, report.Result{
-			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Verdict: w.Verdict, Findings: w.Findings,
-		})
-	}
-	rep.Finish()
-	byKey := map[string]*clusteraudit.Workload{}
-	for i := range ws {
-		byKey[ws[i].Kind+"/"+ws[i].Namespace+"/"+ws[i].Name] = &ws[i]
-	}
-	doc := &auditDoc{Results: []auditResult{}, Summary: rep.Summary, Namespace: namespace, report: rep}
-	for _, r := range rep.Results {
-		w := byKey[r.Kind+"/"+r.Namespace+"/"+r.Name]
-		doc.Results = append(doc.Results, auditResult{Result: r, Pods: len(w.Pods), EvaluatedPods: w.Evaluated, ServiceAccounts: w.ServiceAccounts})
-	}
-	return doc
-}
-
-// wouldBeDenied lists the workloads enforce would deny: too-old, and
-// unknown when the configuration says unknown: deny.
-func wouldBeDenied(ws []clusteraudit.Workload, denyUnknown bool) []deniedWorkload {
-	out := []deniedWorkload{}
-	for i := range ws {
-		w := &ws[i]
-		if w.Verdict != policy.VerdictTooOld && (w.Verdict != policy.VerdictUnknown || !denyUnknown) {
-			continue
-		}
-		d := deniedWorkload{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Verdict: w.Verdict, Messages: []string{}}
-		for _, f := range w.Findings {
-			if f.Exempt == "" && (f.Verdict == policy.VerdictTooOld || (denyUnknown && f.Verdict == policy.VerdictUnknown)) {
-				d.Messages = append(d.Messages, f.Message)
-			}
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-func writeAuditJSON(w io.Writer, doc *auditDoc) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
-}
-
-func writeAuditText(w, errw io.Writer, doc *auditDoc, namespace string) error {
-	if err := report.WriteText(w, errw, doc.report); err != nil {
-		return err
-	}
-	if doc.StaleTokens != nil {
-		fmt.Fprintln(w, "\nStale tokens (from the audit logs), most urgent first:")
-		if len(*doc.StaleTokens) == 0 {
-			fmt.Fprintln(w, "  none")
-		}
-		for _, s := range *doc.StaleTokens {
-			fmt.Fprintf(w, "  %s: %s, %d day%s left\n", s.Subject, s.Status, s.DaysLeft, daysPlural(s.DaysLeft))
-			if len(s.Workloads) == 0 {
-				fmt.Fprintf(w, "    %s\n", clusteraudit.NoWorkloadFix)
-			}
-			for _, sw := range s.Workloads {
-				fmt.Fprintf(w, "    %s/%s\n      now: %s\n      fix: %s\n", sw.Kind, sw.Name, sw.Restart, sw.RealFix)
-			}
-		}
-	}
-	if doc.WouldBeDenied != nil {
-		scope := "every namespace were"
-		if namespace != "" {
-			scope = fmt.Sprintf("namespace %q were", namespace)
-		}
-		fmt.Fprintf(w, "\nPreview: if %s in enforce mode:\n", scope)
-		if len(*doc.WouldBeDenied) == 0 {
-			fmt.Fprintln(w, "  nothing would be denied")
-		}
-		for _, d := range *doc.WouldBeDenied {
-			msg := strings.Join(d.Messages, "; ")
-			msg = strings.ReplaceAll(msg, `would violate tokenguard`, `violates tokenguard`)
-			fmt.Fprintf(w, "  would be denied: %s/%s -n %s: %s\n", d.Kind, d.Name, d.Namespace, msg)
-		}
-	}
-	return nil
-}
-
-func daysPlural(n int64) string {
-	if n == 1 || n == -1 {
-		return ""
-	}
-	return "s"
 }

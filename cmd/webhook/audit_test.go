@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,10 +15,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-
-	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
-	"github.com/tokenguard/tokenguard/pkg/policy"
-	"github.com/tokenguard/tokenguard/pkg/staletoken"
 )
 
 func TestAuditUsageErrors(t *testing.T) {
@@ -101,92 +96,6 @@ func TestAuditUnreachableServer(t *testing.T) {
 	}
 }
 
-func auditFixture() []clusteraudit.Workload {
-	old := policy.Finding{Container: "coredns", Image: "eks/coredns:v1.8.3-eksbuild.1", Component: "coredns", Kind: policy.KindAddon,
-		Version: "v1.8.3-eksbuild.1", Minimum: "1.8.4", Source: "image tag", Verdict: policy.VerdictTooOld,
-		Message: `would violate tokenguard "token-refresh": container "coredns" uses coredns v1.8.3-eksbuild.1 (found in image tag), minimum 1.8.4`}
-	unk := policy.Finding{Container: "app", Image: "ghcr.io/acme/app:1", Kind: policy.KindSDK, Source: "none", Verdict: policy.VerdictUnknown, Message: "unknown sdk"}
-	return []clusteraudit.Workload{
-		{Kind: "Deployment", Namespace: "ns", Name: "dns", Pods: []string{"dns-a", "dns-b"}, Evaluated: []string{"dns-a"},
-			ServiceAccounts: []string{"default"}, Findings: []policy.Finding{old}, Verdict: policy.VerdictTooOld},
-		{Kind: "Pod", Namespace: "ns", Name: "app", Pods: []string{"app"}, Evaluated: []string{"app"},
-			ServiceAccounts: []string{"default"}, Findings: []policy.Finding{unk}, Verdict: policy.VerdictUnknown},
-	}
-}
-
-func TestAuditOutput(t *testing.T) {
-	ws := auditFixture()
-	subjects := []staletoken.Subject{{Subject: "system:serviceaccount:ns:default", Namespace: "ns", ServiceAccount: "default", Status: staletoken.StatusExpiring, DaysLeft: 3}}
-	doc := buildAuditDoc(ws, "ns")
-	st := clusteraudit.JoinStaleTokens(subjects, ws, "ns")
-	doc.StaleTokens = &st
-	denied := wouldBeDenied(ws, false)
-	doc.WouldBeDenied = &denied
-
-	var out, errb bytes.Buffer
-	if err := writeAuditText(&out, &errb, doc, "ns"); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"ns         Deployment/dns",
-		"system:serviceaccount:ns:default: expiring, 3 days left",
-		"now: kubectl rollout restart deployment/dns -n ns",
-		"fix: upgrade coredns v1.8.3-eksbuild.1 to 1.8.4 or later",
-		"now: delete and recreate pod app -n ns",
-		"fix: " + clusteraudit.NoTooOldFix,
-		`Preview: if namespace "ns" were in enforce mode:`,
-		`would be denied: Deployment/dns -n ns: violates tokenguard "token-refresh"`,
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("text output lacks %q:\n%s", want, out.String())
-		}
-	}
-	if strings.Contains(out.String(), "would be denied: Pod/app") {
-		t.Errorf("unknown denied without --unknown deny:\n%s", out.String())
-	}
-	if d := wouldBeDenied(ws, true); len(d) != 2 || d[1].Name != "app" || d[1].Messages[0] != "unknown sdk" {
-		t.Errorf("with unknown: deny = %+v", d)
-	}
-
-	out.Reset()
-	if err := writeAuditJSON(&out, doc); err != nil {
-		t.Fatal(err)
-	}
-	rep := decodeReport(t, out.String()) // the check contract
-	if len(rep.Results) != 2 || rep.Results[0].Kind != "Deployment" || rep.Results[0].Verdict != policy.VerdictTooOld || rep.Summary.TooOld != 1 {
-		t.Errorf("results = %+v", rep.Results)
-	}
-	var extra struct {
-		Results []struct {
-			Pods          int      `json:"pods"`
-			EvaluatedPods []string `json:"evaluatedPods"`
-		} `json:"results"`
-		StaleTokens []struct {
-			Subject   string `json:"subject"`
-			Status    string `json:"status"`
-			DaysLeft  int    `json:"daysLeft"`
-			RealFix   string `json:"realFix"`
-			Workloads []struct {
-				Kind, Namespace, Name, Restart string
-			} `json:"workloads"`
-		} `json:"staleTokens"`
-		WouldBeDenied []struct{ Kind, Name string } `json:"wouldBeDenied"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &extra); err != nil {
-		t.Fatal(err)
-	}
-	if extra.Results[0].Pods != 2 || extra.Results[0].EvaluatedPods[0] != "dns-a" {
-		t.Errorf("pods = %+v", extra.Results)
-	}
-	if len(extra.StaleTokens) != 1 || extra.StaleTokens[0].Status != "expiring" || extra.StaleTokens[0].DaysLeft != 3 ||
-		len(extra.StaleTokens[0].Workloads) != 2 || extra.StaleTokens[0].Workloads[0].Restart != "kubectl rollout restart deployment/dns -n ns" {
-		t.Errorf("staleTokens = %+v", extra.StaleTokens)
-	}
-	if len(extra.WouldBeDenied) != 1 || extra.WouldBeDenied[0].Name != "dns" {
-		t.Errorf("wouldBeDenied = %+v", extra.WouldBeDenied)
-	}
-}
-
 // TestAuditPullSecretsForbidden: a cluster that refuses to list secrets is
 // said at once on stderr, naming what to grant, and the audit goes on
 // without the pods' credentials (no hook), instead of waiting for
@@ -206,7 +115,7 @@ func TestAuditPullSecretsForbidden(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	start := time.Now()
-	hook, stop := auditPullSecrets(context.Background(), client, &stderr)
+	hook, stop := auditPullSecrets(context.Background(), &rest.Config{Host: srv.URL}, client, &stderr)
 	stop()
 	if hook != nil {
 		t.Error("a hook without readable pull secrets")

@@ -6,15 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
-	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/report"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 	"github.com/tokenguard/tokenguard/pkg/workload"
 )
 
@@ -49,36 +46,21 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	var controlPlane *policy.KubeVersion
-	if *clusterVersion != "" {
-		v, err := policy.ParseKubeVersion(*clusterVersion)
-		if err != nil {
-			fmt.Fprintf(stderr, "tokenguard check: --cluster-version: %v\n", err)
-			return exitUsage
-		}
-		controlPlane = &v
+	cc, err := config.LoadCompiled(*configFile)
+	if err == nil {
+		err = cc.OverrideControlPlane(*clusterVersion)
 	}
-	cfg, catalog, exempter, err := loadConfig(*configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
 	}
-	if controlPlane == nil && cfg.ControlPlaneVersion != "" {
-		v, err := policy.ParseKubeVersion(cfg.ControlPlaneVersion)
-		if err != nil {
-			fmt.Fprintf(stderr, "tokenguard check: %s: controlPlaneVersion: %v\n", *configFile, err)
-			return exitUsage
-		}
-		controlPlane = &v
-	}
-	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
+	var evidence engine.EvidenceSource
 	if *useRegistry {
-		src := newRegistrySource(&cfg.Registry, insecure, *registryTimeout, catalog, slog.New(slog.DiscardHandler), nil)
+		src := newRegistrySource(cc, registryOptions{timeout: *registryTimeout, extraInsecure: insecure})
 		defer src.Close()
 		evidence = src
 	}
-	eng := engine.New(catalog, evidence, controlPlane)
-	rep := checkManifests(context.Background(), eng, exempter, workload.Read(paths, stdin))
+	rep := checkManifests(context.Background(), newEngine(cc, evidence), workload.Read(paths, stdin))
 	if *output == "json" {
 		err = report.WriteJSON(stdout, rep)
 	} else {
@@ -97,18 +79,16 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// checkManifests judges every workload read from manifests.
-func checkManifests(ctx context.Context, eng *engine.Engine, exempter admission.Exempter, in workload.Result) *report.Report {
+// checkManifests judges every workload read from manifests with the one
+// evaluation (exemptions included).
+func checkManifests(ctx context.Context, eng *engine.Engine, in workload.Result) *report.Report {
 	rep := &report.Report{Skipped: in.Skipped}
 	for i := range in.Workloads {
 		w := &in.Workloads[i]
-		findings, verdict := eng.Judge(ctx, &w.Pod)
-		if e := admission.ApplyExemptions(exempter, w.Namespace, &w.Pod, findings); e.Whole != "" || e.Images+e.Components > 0 {
-			verdict = policy.Worst(findings)
-		}
+		r := eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.Pod})
 		rep.Results = append(rep.Results, report.Result{
 			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
-			Verdict: verdict, Findings: findings,
+			Verdict: r.Verdict, Findings: r.Findings,
 			Source: w.Source, Document: w.Document,
 		})
 	}
@@ -117,28 +97,4 @@ func checkManifests(ctx context.Context, eng *engine.Engine, exempter admission.
 	}
 	rep.Finish()
 	return rep
-}
-
-// loadConfig reads a TokenGuardConfiguration (the embedded defaults when
-// path is empty) and compiles its catalog and exemptions.
-func loadConfig(path string) (*config.Configuration, *policy.Catalog, admission.Exempter, error) {
-	cfg := config.Default()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	catalog, err := cfg.Catalog()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", orDefault(path, "embedded configuration"), err)
-	}
-	x, err := cfg.Exemptions.Compile()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", orDefault(path, "embedded configuration"), err)
-	}
-	if x == nil {
-		return cfg, catalog, nil, nil
-	}
-	return cfg, catalog, x, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/test/e2e"
 )
 
@@ -128,7 +129,7 @@ func TestCheckRegistryMaxSBOMBytes(t *testing.T) {
 		t.Fatalf("results: %+v\n%s", r.Results, errOut)
 	}
 	f := r.Results[0].Findings[0]
-	if f.Verdict != "unknown" || !strings.Contains(f.Message, "larger than the limit of 1024 bytes (registry.maxSBOMBytes)") {
+	if f.Verdict != "unknown" || f.Reason != policy.ReasonNoSDKEvidence || !strings.Contains(f.Detail, "larger than the limit of 1024 bytes (registry.maxSBOMBytes)") {
 		t.Errorf("with maxSBOMBytes 1Ki: %+v", f)
 	}
 	_, out, _ = runCLI(t, manifest, "check", "-o", "json", "--registry", "--insecure-registry", reg.Host, "-")

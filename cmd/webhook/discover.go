@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -9,40 +10,30 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/kube"
-	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // discoverControlPlane asks the API server for its version, for the
 // kube-proxy rule, retrying with backoff; without a kubeconfig or an
 // in-cluster config it does nothing (kube-proxy stays unknown).
 func discoverControlPlane(ctx context.Context, kubeconfig string, eng *engine.Engine, log *slog.Logger) {
-	cfg, err := restConfig(kubeconfig)
-	if err != nil {
-		log.Warn("cannot discover the control-plane version; kube-proxy findings stay unknown (set controlPlaneVersion in the configuration)", "error", err.Error())
+	client, err := clusterClient(kubeconfig, 5*time.Second)
+	if errors.Is(err, errNoCluster) {
 		return
 	}
-	if cfg == nil {
-		return
-	}
-	cfg.Timeout = 5 * time.Second
-	client, err := newKubeClient(cfg)
 	if err != nil {
 		log.Warn("cannot discover the control-plane version; kube-proxy findings stay unknown (set controlPlaneVersion in the configuration)", "error", err.Error())
 		return
 	}
 	backoff := time.Second
 	for {
-		info, err := client.ServerVersion(ctx)
+		v, err := clusteraudit.ControlPlaneVersion(ctx, client)
 		if err == nil {
-			v, perr := policy.ParseKubeVersion(info.GitVersion)
-			if perr == nil {
-				eng.SetControlPlane(&v)
-				log.Info("discovered the control-plane version", "version", v.String(), "gitVersion", info.GitVersion)
-				return
-			}
-			err = perr
+			eng.SetControlPlane(v)
+			log.Info("discovered the control-plane version", "version", v.String())
+			return
 		}
 		log.Warn("control-plane version discovery failed; retrying", "error", err.Error(), "retryIn", backoff.String())
 		select {
@@ -75,3 +66,25 @@ func newKubeClient(cfg *rest.Config) (*kube.Client, error) {
 	}
 	return kube.NewForConfig(cfg)
 }
+
+// clusterClient is the API client of the kubeconfig or the in-cluster
+// config, with timeout per request; errNoCluster when there is neither.
+func clusterClient(kubeconfig string, timeout time.Duration) (*kube.Client, error) {
+	cfg, err := restConfig(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, errNoCluster
+	}
+	cfg.Timeout = timeout
+	return newKubeClient(cfg)
+}
+
+type noClusterError struct{}
+
+func (noClusterError) Error() string {
+	return "no --kubeconfig and not running in a pod (no in-cluster config)"
+}
+
+var errNoCluster error = noClusterError{}

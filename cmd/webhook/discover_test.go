@@ -44,7 +44,7 @@ func TestDiscoverControlPlane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(catalog, sdkdetect.TagOnly{}, nil)
+	eng := engine.New(engine.Options{Catalog: catalog, Evidence: sdkdetect.TagOnly{}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	discoverControlPlane(ctx, kc, eng, slog.New(slog.DiscardHandler))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -11,36 +12,34 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/tokenguard/tokenguard/pkg/kube/kubetest"
-	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
-func TestPullSecretsHook(t *testing.T) {
+// TestStartPullSecrets: the credentials are those of the puller's own
+// namespace and secrets, nothing else.
+func TestStartPullSecrets(t *testing.T) {
 	client := fake.NewClientset(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "regcred", ResourceVersion: "1"},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.example.com":{"username":"u","password":"p"}}}`)},
 	})
-	hook, stop := pullSecretsHook(context.Background(), kubetest.New(client), 10*time.Second, slog.New(slog.DiscardHandler))
+	creds, stop := startPullSecrets(context.Background(), kubetest.New(client), 10*time.Second, slog.New(slog.DiscardHandler))
 	defer stop()
-	ctx := context.Background()
-	if got := hook(ctx, "team", &policy.PodSpec{ImagePullSecrets: []string{"regcred"}}); got == ctx {
+	if key, kc := creds("team", "", []string{"regcred"}); key == "" || kc == nil {
 		t.Error("a pod with a pull secret got no credentials")
 	}
-	for _, pod := range []*policy.PodSpec{{}, {ImagePullSecrets: []string{"missing"}}} {
-		if got := hook(ctx, "team", pod); got != ctx {
-			t.Errorf("pod %+v: the context changed without credentials", pod)
+	for _, secrets := range [][]string{nil, {"missing"}} {
+		if key, _ := creds("team", "", secrets); key != "" {
+			t.Errorf("secrets %v: credentials %q", secrets, key)
 		}
 	}
-	if got := hook(ctx, "elsewhere", &policy.PodSpec{ImagePullSecrets: []string{"regcred"}}); got != ctx {
+	if key, _ := creds("elsewhere", "", []string{"regcred"}); key != "" {
 		t.Error("another namespace's secret was used")
 	}
 }
 
-func TestStartPullSecretsWithoutCluster(t *testing.T) {
+func TestClusterClientWithoutCluster(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	hook, stop := startPullSecrets(context.Background(), "", slog.New(slog.DiscardHandler))
-	defer stop()
-	if hook != nil {
-		t.Error("a hook without a cluster")
+	if _, err := clusterClient("", time.Second); !errors.Is(err, errNoCluster) {
+		t.Errorf("err %v, want errNoCluster", err)
 	}
 }

@@ -26,9 +26,11 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/certs"
+	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
+	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
 )
 
 type serveFlags struct {
@@ -102,34 +104,36 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serve runs the webhook until ctx is cancelled, then drains.
 func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logger) error {
-	cfg, catalog, exempter, err := loadConfig(f.configFile)
+	cc, err := config.LoadCompiled(f.configFile)
 	if err != nil {
 		return err
 	}
-	var controlPlane *policy.KubeVersion
-	if cfg.ControlPlaneVersion != "" {
-		v, err := policy.ParseKubeVersion(cfg.ControlPlaneVersion)
-		if err != nil {
-			return fmt.Errorf("%s: controlPlaneVersion: %w", f.configFile, err)
-		}
-		controlPlane = &v
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var evidence engine.EvidenceSource = sdkdetect.TagOnly{}
-	var evidenceContext evidenceContextFunc
-	if cfg.Registry.Enabled {
-		src := newRegistrySource(&cfg.Registry, f.insecureRegistries, 0, catalog, log, newRegistryMetrics(reg))
+	// The cluster's API, when there is one: pull secrets, the namespace
+	// preview and the control-plane version read it.
+	client, clusterErr := clusterClient(f.kubeconfig, 2*time.Second)
+	var evidence engine.EvidenceSource
+	pullSecrets := false
+	if cc.Registry.Enabled {
+		o := registryOptions{extraInsecure: f.insecureRegistries, metrics: registry.NewPrometheusMetrics(reg), log: log}
+		if cc.Registry.PullSecrets {
+			// Informers watch: their client has no request timeout.
+			if watcher, err := clusterClient(f.kubeconfig, 0); err != nil {
+				log.Warn("registry.pullSecrets is on but the cluster cannot be reached; lookups use the webhook's own credentials only", "error", err.Error())
+			} else {
+				var stop func()
+				o.credentials, stop = startPullSecrets(ctx, watcher, pullSecretsSyncTimeout, log)
+				defer stop()
+				pullSecrets = true
+			}
+		}
+		src := newRegistrySource(cc, o)
 		defer src.Close()
 		evidence = src
-		if cfg.Registry.PullSecrets {
-			var stop func()
-			evidenceContext, stop = startPullSecrets(ctx, f.kubeconfig, log)
-			defer stop()
-		}
 	}
-	eng := engine.New(catalog, evidence, controlPlane)
-	if controlPlane == nil {
+	eng := newEngine(cc, evidence)
+	if cc.ControlPlane == nil {
 		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
 	}
 
@@ -143,25 +147,16 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	reviewer := &admission.Reviewer{
-		Engine:   eng,
-		Unknown:  cfg.Unknown,
-		Exempter: exempter,
-		Metrics:  admission.NewMetrics(reg),
-		Log:      log,
-
-		EvidenceContext: evidenceContext,
+		Engine:  eng,
+		Unknown: cc.Unknown,
+		Metrics: admission.NewMetrics(reg),
+		Log:     log,
 	}
-	// The enforce preview of namespaces reads pods through the cluster's
-	// API, when there is one to read.
-	if rc, err := restConfig(f.kubeconfig); err == nil && rc != nil {
-		rc.Timeout = 2 * time.Second
-		if client, err := newKubeClient(rc); err == nil {
-			reviewer.Previewer = &enforcePreview{client: client, engine: eng, unknown: cfg.Unknown, exempter: exempter, evidenceContext: evidenceContext}
-		} else {
-			log.Warn("namespace enforce preview is off: no API client for the cluster's configuration", "error", err.Error())
-		}
-	} else if err != nil {
-		log.Warn("namespace enforce preview is off: the cluster cannot be reached", "error", err.Error())
+	switch {
+	case clusterErr == nil:
+		reviewer.Previewer = &clusteraudit.Previewer{Client: client, Engine: eng, Unknown: cc.Unknown}
+	case !errors.Is(clusterErr, errNoCluster):
+		log.Warn("namespace enforce preview is off: the cluster cannot be reached", "error", clusterErr.Error())
 	}
 	var ready atomic.Bool
 	health := healthMux(&ready)
@@ -208,9 +203,9 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	go func() { errc <- metricsSrv.Serve(metricsLn) }()
 	ready.Store(true)
 	log.Info("tokenguard serving", "version", version, "listen", webhookLn.Addr().String(),
-		"metricsListen", metricsLn.Addr().String(), "catalog", catalog.Version(), "unknown", cfg.Unknown,
-		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", orDefault(f.configFile, "embedded defaults"),
-		"registryEvidence", cfg.Registry.Enabled, "pullSecrets", evidenceContext != nil)
+		"metricsListen", metricsLn.Addr().String(), "catalog", cc.Catalog.Version(), "unknown", cc.Unknown,
+		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", cc.Source,
+		"registryEvidence", cc.Registry.Enabled, "pullSecrets", pullSecrets)
 
 	var serveErr error
 	select {

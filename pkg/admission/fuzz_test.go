@@ -109,7 +109,7 @@ func FuzzDecodePaths(f *testing.F) {
 			name string
 			obj  *workload.Object
 			raw  rawJSON
-		}{{"object", req.decoded.object, raw.Request.Object}, {"oldObject", req.decoded.oldObject, raw.Request.OldObject}} {
+		}{{"object", req.decoded.newObject, raw.Request.Object}, {"oldObject", req.decoded.oldObject, raw.Request.OldObject}} {
 			if (c.obj == nil) != (len(rawObject(c.raw)) == 0) {
 				t.Fatalf("%s: decoded %v, raw %q", c.name, c.obj != nil, c.raw)
 			}
@@ -147,7 +147,7 @@ func TestOnePassDecoding(t *testing.T) {
 		if got := r.Request.decoded != nil; got != c.onePass {
 			t.Errorf("%s: one pass = %v, want %v", c.fixture, got, c.onePass)
 		}
-		if c.onePass && (r.Request.decoded.object == nil || len(r.Request.Object) != 0) {
+		if c.onePass && (r.Request.decoded.newObject == nil || len(r.Request.Object) != 0) {
 			t.Errorf("%s: one pass without its object, or with raw bytes too", c.fixture)
 		}
 		if !c.onePass && !r.Request.hasObject() {

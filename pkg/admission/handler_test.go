@@ -65,11 +65,10 @@ func newTestServer(t testing.TB, unknown UnknownAction) *testServer {
 	reg := prometheus.NewRegistry()
 	logs := &bytes.Buffer{}
 	r := &Reviewer{
-		Engine:   engine.New(c, sdkdetect.TagOnly{}, nil),
-		Unknown:  unknown,
-		Exempter: fakeExempter{},
-		Metrics:  NewMetrics(reg),
-		Log:      slog.New(slog.NewJSONHandler(logs, nil)),
+		Engine:  engine.New(engine.Options{Catalog: c, Evidence: sdkdetect.TagOnly{}, Exempter: fakeExempter{}}),
+		Unknown: unknown,
+		Metrics: NewMetrics(reg),
+		Log:     slog.New(slog.NewJSONHandler(logs, nil)),
 	}
 	s := &testServer{handlers: map[Mode]*Handler{}, reg: reg, logs: logs}
 	for _, m := range Modes {
@@ -268,7 +267,7 @@ func TestSkipped(t *testing.T) {
 		{"pod-update", "operation"},
 		{"deployment-scale", "subresource"},
 		{"configmap", "kind"},
-		{"deployment-update-same-images", "unchanged-images"},
+		{"deployment-update-same-images", "unchanged-policy-inputs"},
 		{"pod-undecodable", "undecodable"},
 	} {
 		t.Run(tt.fixture, func(t *testing.T) {

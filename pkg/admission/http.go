@@ -18,6 +18,7 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/workload"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -111,7 +112,7 @@ type requestIn struct {
 	OldObject rawJSON `json:"oldObject"`
 	// decoded holds the objects when they were decoded with the envelope
 	// (workloads); Object and OldObject are then empty.
-	decoded *decodedObjects
+	decoded *decodedReview
 }
 
 // workloadReviewIn is reviewIn with its objects decoded in the same pass as
@@ -126,31 +127,10 @@ type workloadReviewIn struct {
 	} `json:"request"`
 }
 
-// decodedObjects are a request's objects as the handler decoded them; they
-// reach the validator through the context, past kubewebhook's model, which
-// carries only raw bytes. nil: absent or null.
-type decodedObjects struct {
-	object, oldObject *workload.Object
-}
-
-type decodedKey struct{}
-
-func withDecoded(ctx context.Context, d *decodedObjects) context.Context {
-	if d == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, decodedKey{}, d)
-}
-
-func decodedFrom(ctx context.Context) *decodedObjects {
-	d, _ := ctx.Value(decodedKey{}).(*decodedObjects)
-	return d
-}
-
 // hasObject reports whether the request carries an object to judge.
 func (r *requestIn) hasObject() bool {
 	if r.decoded != nil {
-		return r.decoded.object != nil
+		return r.decoded.newObject != nil
 	}
 	return len(rawObject(r.Object)) > 0
 }
@@ -199,17 +179,22 @@ func putBody(buf *bytes.Buffer) {
 // of the object as sent (after matchPolicy: Equivalent conversion), which
 // is what tells how to read it.
 func (r *requestIn) model() model.AdmissionReview {
+	var original runtime.Object
+	if r.decoded != nil {
+		original = r.decoded
+	}
 	return model.AdmissionReview{
-		ID:           string(r.UID),
-		Name:         r.Name,
-		Namespace:    r.Namespace,
-		Operation:    operation(r.Operation),
-		Version:      model.AdmissionReviewVersionV1,
-		RequestGVK:   &r.Kind,
-		RequestGVR:   &r.Resource,
-		NewObjectRaw: rawObject(r.Object),
-		OldObjectRaw: rawObject(r.OldObject),
-		DryRun:       r.DryRun != nil && *r.DryRun,
+		OriginalAdmissionReview: original,
+		ID:                      string(r.UID),
+		Name:                    r.Name,
+		Namespace:               r.Namespace,
+		Operation:               operation(r.Operation),
+		Version:                 model.AdmissionReviewVersionV1,
+		RequestGVK:              &r.Kind,
+		RequestGVR:              &r.Resource,
+		NewObjectRaw:            rawObject(r.Object),
+		OldObjectRaw:            rawObject(r.OldObject),
+		DryRun:                  r.DryRun != nil && *r.DryRun,
 	}
 }
 
@@ -246,7 +231,7 @@ func decodeReview(body []byte) (*reviewIn, string) {
 		r := fast.Request
 		return &reviewIn{APIVersion: fast.APIVersion, Kind: fast.Kind, Request: &requestIn{
 			requestFields: r.requestFields,
-			decoded:       &decodedObjects{object: r.Object, oldObject: r.OldObject},
+			decoded:       &decodedReview{newObject: r.Object, oldObject: r.OldObject},
 		}}, ""
 	}
 	var review reviewIn
@@ -281,7 +266,7 @@ func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.Adm
 		h.metrics.skip(h.mode, reason)
 		return allowed
 	}
-	resp, err := h.webhook.Review(withDecoded(ctx, req.decoded), req.model())
+	resp, err := h.webhook.Review(ctx, req.model())
 	if err != nil {
 		// Never an error to the API server (a 500 hands the decision to
 		// failurePolicy); the webhook itself does not return one.

@@ -3,6 +3,7 @@ package admission
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -38,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"mode", "by"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenguard_admission_skipped_total",
-			Help: "Requests allowed without judging, by mode and reason (operation, subresource, kind, unchanged-images, undecodable).",
+			Help: "Requests allowed without judging, by mode and reason (operation, subresource, kind, unchanged-policy-inputs: an UPDATE that changes nothing the policy reads, undecodable).",
 		}, []string{"mode", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tokenguard_admission_request_duration_seconds",
@@ -50,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) judged(mode Mode, kind string, d *Decision, findings []policy.Finding) {
+func (m *Metrics) judged(mode Mode, kind string, d *engine.Decision, findings []policy.Finding) {
 	if m == nil {
 		return
 	}
@@ -58,7 +59,7 @@ func (m *Metrics) judged(mode Mode, kind string, d *Decision, findings []policy.
 	switch {
 	case !d.Allowed:
 		decision = "denied"
-	case len(d.Warnings) > 0:
+	case len(d.Warn) > 0:
 		decision = "warned"
 	}
 	m.decisions.WithLabelValues(string(mode), string(d.Verdict), kind, decision).Inc()
@@ -77,9 +78,20 @@ func (m *Metrics) judged(mode Mode, kind string, d *Decision, findings []policy.
 	}
 }
 
-func (m *Metrics) exempted(mode Mode, by string) {
-	if m != nil {
-		m.exemptions.WithLabelValues(string(mode), by).Inc()
+// exempted counts what one evaluation exempted: the whole subject (by
+// namespace or service account), or findings one by one.
+func (m *Metrics) exempted(mode Mode, e *engine.Exemption) {
+	if m == nil {
+		return
+	}
+	if e.Whole != "" {
+		m.exemptions.WithLabelValues(string(mode), e.By).Inc()
+	}
+	if e.Images > 0 {
+		m.exemptions.WithLabelValues(string(mode), "image").Add(float64(e.Images))
+	}
+	if e.Components > 0 {
+		m.exemptions.WithLabelValues(string(mode), "component").Add(float64(e.Components))
 	}
 }
 

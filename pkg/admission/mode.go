@@ -1,27 +1,26 @@
 package admission
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/tokenguard/tokenguard/pkg/config"
+	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
-// Mode is how a namespace's findings are applied, chosen by the URL path.
-type Mode string
+// Mode is how a namespace's findings are applied, chosen by the URL path
+// (engine.Mode).
+type Mode = engine.Mode
 
+// The modes.
 const (
-	// ModeEnforce denies too-old workloads.
-	ModeEnforce Mode = "enforce"
-	// ModeWarn allows, with one admission warning per finding.
-	ModeWarn Mode = "warn"
-	// ModeAudit allows silently; metrics and log only.
-	ModeAudit Mode = "audit"
+	ModeEnforce = engine.ModeEnforce
+	ModeWarn    = engine.ModeWarn
+	ModeAudit   = engine.ModeAudit
 )
 
 // Modes lists the modes in path order.
-var Modes = []Mode{ModeEnforce, ModeWarn, ModeAudit}
+var Modes = engine.Modes
 
 // UnknownAction says what unknown findings do: allow (nothing), warn, deny.
 type UnknownAction = config.UnknownAction
@@ -37,72 +36,50 @@ const (
 // most 4 KiB of warnings per request, and a wall of them helps no one.
 const maxWarnings = 8
 
-// Decision is what a mode makes of a workload's findings.
-type Decision struct {
-	Allowed  bool
-	Message  string
-	Warnings []string
-	// Verdict is the worst verdict of the findings that are not exempt.
-	Verdict policy.Verdict
+// denialMessage renders a denial: the findings it names, in the
+// `violates ...` form.
+func denialMessage(d *engine.Decision) string {
+	if d.Allowed {
+		return ""
+	}
+	return policy.DenialMessage(d.Deny)
 }
 
-// Decide applies a mode to findings. Exempt findings decide nothing. A
-// denied request carries no warnings (the denial already says it all).
-func Decide(mode Mode, unknown UnknownAction, findings []policy.Finding) Decision {
-	d := Decision{Allowed: true, Verdict: policy.Worst(findings)}
-	if mode == ModeAudit {
-		return d
+// renderWarnings renders a decision's warnings, each sentence once, at most
+// maxWarnings of them, the last saying how many more there are when the
+// rest do not fit. Only the first maxWarnings distinct sentences are kept,
+// so a pod of thousands of containers costs no more than a linear pass.
+func renderWarnings(d *engine.Decision) []string {
+	if len(d.Warn) == 0 {
+		return nil
 	}
-	var offending []*policy.Finding
-	for i := range findings {
-		f := &findings[i]
-		if f.Exempt != "" {
-			continue
-		}
+	ws := make([]string, 0, min(len(d.Warn), maxWarnings))
+	more := 0
+	for _, f := range d.Warn {
+		m := f.Message()
 		switch {
-		case f.Verdict == policy.VerdictTooOld:
-			offending = append(offending, f)
-		case f.Verdict == policy.VerdictUnknown && unknown == UnknownDeny:
-			offending = append(offending, f)
-		case f.Verdict == policy.VerdictUnknown && unknown == UnknownWarn:
-			d.Warnings = appendWarning(d.Warnings, f.Message)
+		case contains(ws, m):
+		case len(ws) < maxWarnings:
+			ws = append(ws, m)
+		default:
+			more++
 		}
 	}
-	if mode == ModeEnforce && len(offending) > 0 {
-		return Decision{Allowed: false, Message: policy.DenialMessage(offending), Verdict: d.Verdict}
-	}
-	if mode == ModeWarn {
-		// Violations first, then the unknowns gathered above.
-		warnings := make([]string, 0, len(offending)+len(d.Warnings))
-		for _, f := range offending {
-			warnings = appendWarning(warnings, f.Message)
-		}
-		for _, w := range d.Warnings {
-			warnings = appendWarning(warnings, w)
-		}
-		d.Warnings = capWarnings(warnings)
-		return d
-	}
-	d.Warnings = capWarnings(d.Warnings)
-	return d
-}
-
-func appendWarning(ws []string, w string) []string {
-	for _, have := range ws {
-		if have == w {
-			return ws
-		}
-	}
-	return append(ws, w)
-}
-
-func capWarnings(ws []string) []string {
-	if len(ws) <= maxWarnings {
+	if more == 0 {
 		return ws
 	}
-	rest := len(ws) - (maxWarnings - 1)
-	return append(ws[:maxWarnings-1:maxWarnings-1],
-		fmt.Sprintf(`tokenguard "token-refresh": %s more finding%s not shown; run "tokenguard check" on the manifest for all of them`, strconv.Itoa(rest), plural(rest)))
+	more++ // the last kept sentence gives way to the count
+	return append(ws[:maxWarnings-1], policy.PolicyName+": "+strconv.Itoa(more)+" more finding"+plural(more)+
+		` not shown; run "tokenguard check" on the manifest for all of them`)
+}
+
+func contains(ws []string, w string) bool {
+	for _, have := range ws {
+		if have == w {
+			return true
+		}
+	}
+	return false
 }
 
 func plural(n int) string {

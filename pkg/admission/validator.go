@@ -3,7 +3,6 @@ package admission
 import (
 	"context"
 	"log/slog"
-	"slices"
 
 	"github.com/slok/kubewebhook/v2/pkg/model"
 	"github.com/slok/kubewebhook/v2/pkg/webhook"
@@ -13,27 +12,14 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/workload"
 )
 
-// Exempter says why the configuration exempts something; "" means it does
-// not. A nil Exempter exempts nothing.
-type Exempter interface {
-	Namespace(ns string) string
-	ServiceAccount(ns, sa string) string
-	Image(image string) string
-	Component(id string) string
-}
-
-// Reviewer judges workloads for every mode with one engine.
+// Reviewer judges workloads for every mode with one engine: it reads the
+// request, asks engine.Evaluate and engine.Decide, and renders the decision
+// as the API server wants it. It decides nothing itself.
 type Reviewer struct {
-	Engine   *engine.Engine
-	Unknown  UnknownAction
-	Exempter Exempter
-	Metrics  *Metrics
-	Log      *slog.Logger
-	// EvidenceContext, when set, derives the context of one workload's
-	// evidence lookups from the review's, for instance to carry the
-	// registry credentials of its namespace, service account and image
-	// pull secrets. It must not block.
-	EvidenceContext func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context
+	Engine  *engine.Engine
+	Unknown UnknownAction
+	Metrics *Metrics
+	Log     *slog.Logger
 	// Previewer, when set, answers the enforce preview of a namespace whose
 	// tokenguard.io/mode label becomes enforce.
 	Previewer Previewer
@@ -43,7 +29,7 @@ type Reviewer struct {
 // built on kubewebhook's webhook layer rather than its validating package:
 // that package decodes every object in full with client-go's universal
 // deserializer, while tokenguard reads only the fields token rules need
-// (workload.FromJSON), which is most of the cost of a review.
+// (workload.Object), which is most of the cost of a review.
 func (r *Reviewer) Webhook(mode Mode) webhook.Webhook { return &modeWebhook{mode: mode, r: r} }
 
 type modeWebhook struct {
@@ -66,15 +52,8 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	if ar.RequestGVK.Group == "" && ar.RequestGVK.Kind == "Namespace" {
 		return true, "", r.previewNamespace(ctx, mode, ar)
 	}
-	dec := decodedFrom(ctx)
-	var w workload.Workload
-	var ok bool
-	var err error
-	if dec != nil && dec.object != nil {
-		w, ok, err = dec.object.Workload(ar.RequestGVK.Group, ar.RequestGVK.Kind)
-	} else {
-		w, ok, err = workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.NewObjectRaw)
-	}
+	objects := decodedObjectsOf(ar)
+	w, ok, err := objects.object(ar)
 	switch {
 	case err != nil:
 		r.Metrics.skip(mode, "undecodable")
@@ -87,8 +66,8 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 		r.Metrics.skip(mode, "kind")
 		return true, "", nil
 	}
-	if ar.Operation == model.OperationUpdate && !imagesChanged(ar, dec, &w) {
-		r.Metrics.skip(mode, "unchanged-images")
+	if ar.Operation == model.OperationUpdate && !policyInputsChanged(ar, objects, &w) {
+		r.Metrics.skip(mode, "unchanged-policy-inputs")
 		return true, "", nil
 	}
 	namespace := ar.Namespace
@@ -99,109 +78,30 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	if name == "" {
 		name = w.Name
 	}
-	judgeCtx := ctx
-	if r.EvidenceContext != nil {
-		judgeCtx = r.EvidenceContext(ctx, namespace, &w.Pod)
-	}
-	findings, _ := r.Engine.Judge(judgeCtx, &w.Pod)
-	exempt := r.exempt(mode, namespace, &w.Pod, findings)
-	d := Decide(mode, r.Unknown, findings)
-	r.Metrics.judged(mode, w.Kind, &d, findings)
-	r.log(ctx, mode, ar, &w, namespace, name, &d, findings, exempt)
-	return d.Allowed, d.Message, d.Warnings
+	res := r.Engine.Evaluate(ctx, engine.Subject{Namespace: namespace, Pod: &w.Pod})
+	d := engine.Decide(mode, r.Unknown, res.Findings)
+	r.Metrics.exempted(mode, &res.Exemption)
+	r.Metrics.judged(mode, w.Kind, &d, res.Findings)
+	ws := renderWarnings(&d)
+	r.log(ctx, mode, ar, &w, namespace, name, &d, len(ws), res.Findings, res.Exemption.Whole)
+	return d.Allowed, denialMessage(&d), ws
 }
 
-// imagesChanged reports whether an UPDATE changes the set of images of the
-// pod template. An old object that cannot be read counts as a change, so
-// the new one is judged.
-func imagesChanged(ar *model.AdmissionReview, d *decodedObjects, w *workload.Workload) bool {
-	var old workload.Workload
-	var ok bool
-	var err error
-	switch {
-	case d != nil && d.oldObject != nil:
-		old, ok, err = d.oldObject.Workload(ar.RequestGVK.Group, ar.RequestGVK.Kind)
-	case len(ar.OldObjectRaw) > 0:
-		old, ok, err = workload.FromJSON(ar.RequestGVK.Group, ar.RequestGVK.Kind, ar.OldObjectRaw)
-	default:
-		return true
-	}
+// policyInputsChanged reports whether an UPDATE changes anything the policy
+// reads of the pod template (images, volumes and token projections, mounts,
+// automount, service account, the AWS credential environment); scale,
+// labels, status and template annotations such as `kubectl rollout
+// restart`'s do not. An old object that cannot be read counts as a change,
+// so the new one is judged.
+func policyInputsChanged(ar *model.AdmissionReview, objects decodedObjects, w *workload.Workload) bool {
+	old, ok, err := objects.oldObject(ar)
 	if err != nil || !ok {
 		return true
 	}
-	return !slices.Equal(imageSet(&old.Pod), imageSet(&w.Pod))
+	return workload.PolicyInputsChanged(&old.Pod, &w.Pod)
 }
 
-func imageSet(p *policy.PodSpec) []string {
-	images := make([]string, 0, len(p.Containers))
-	for i := range p.Containers {
-		images = append(images, p.Containers[i].Image)
-	}
-	slices.Sort(images)
-	return slices.Compact(images)
-}
-
-// exempt marks the findings the configuration exempts, counts them, and
-// returns the reason that covers the whole workload, if any.
-func (r *Reviewer) exempt(mode Mode, namespace string, pod *policy.PodSpec, findings []policy.Finding) string {
-	e := ApplyExemptions(r.Exempter, namespace, pod, findings)
-	if e.Whole != "" {
-		r.Metrics.exempted(mode, e.By)
-	}
-	for range e.Images {
-		r.Metrics.exempted(mode, "image")
-	}
-	for range e.Components {
-		r.Metrics.exempted(mode, "component")
-	}
-	return e.Whole
-}
-
-// Exemption says what ApplyExemptions exempted.
-type Exemption struct {
-	// Whole is the reason that covers the whole workload, By what it is
-	// ("namespace" or "service-account"); empty when none.
-	Whole, By string
-	// Images and Components count the findings exempted one by one.
-	Images, Components int
-}
-
-// ApplyExemptions marks the findings an Exempter exempts (Finding.Exempt).
-// The CLI applies the configuration this way too, so that check and audit
-// agree with admission.
-func ApplyExemptions(x Exempter, namespace string, pod *policy.PodSpec, findings []policy.Finding) Exemption {
-	var e Exemption
-	if x == nil {
-		return e
-	}
-	if e.Whole, e.By = x.Namespace(namespace), "namespace"; e.Whole == "" {
-		e.Whole, e.By = x.ServiceAccount(namespace, pod.ServiceAccountName), "service-account"
-	}
-	if e.Whole == "" {
-		e.By = ""
-	}
-	for i := range findings {
-		f := &findings[i]
-		if e.Whole != "" {
-			f.Exempt = e.Whole
-			continue
-		}
-		if f.Image != "" {
-			if f.Exempt = x.Image(f.Image); f.Exempt != "" {
-				e.Images++
-				continue
-			}
-		}
-		if f.Component != "" {
-			if f.Exempt = x.Component(f.Component); f.Exempt != "" {
-				e.Components++
-			}
-		}
-	}
-	return e
-}
-
-func (r *Reviewer) log(ctx context.Context, mode Mode, ar *model.AdmissionReview, w *workload.Workload, namespace, name string, d *Decision, findings []policy.Finding, exempt string) {
+func (r *Reviewer) log(ctx context.Context, mode Mode, ar *model.AdmissionReview, w *workload.Workload, namespace, name string, d *engine.Decision, nWarnings int, findings []policy.Finding, exempt string) {
 	if r.Log == nil || !r.Log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
@@ -227,7 +127,7 @@ func (r *Reviewer) log(ctx context.Context, mode Mode, ar *model.AdmissionReview
 		slog.String("mode", string(mode)),
 		slog.String("verdict", string(d.Verdict)),
 		slog.Bool("allowed", d.Allowed),
-		slog.Int("warnings", len(d.Warnings)),
+		slog.Int("warnings", nWarnings),
 		slog.Bool("dryRun", ar.DryRun),
 		slog.Any("components", components),
 	}

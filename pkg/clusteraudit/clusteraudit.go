@@ -234,36 +234,19 @@ func ServiceAccountOf(p *corev1.Pod) string {
 	return "default"
 }
 
-// Judge evaluates each workload's evaluated pod specs with eng; a workload
-// with several templates (mid-rollout) gets the union of their findings and
-// the worst verdict.
-//
-// evidenceContext, when not nil, derives each pod spec's context for its
-// evidence lookups, as admission.Reviewer.EvidenceContext does (registry
-// credentials from the pod's image pull secrets and service account).
-func Judge(ctx context.Context, eng *engine.Engine, ws []Workload, evidenceContext func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context) {
+// Judge evaluates each workload's evaluated pod specs with eng, each as
+// admission would see it (its own service account and pull secrets); a
+// workload with several templates (mid-rollout) gets the union of their
+// findings and the worst verdict (engine.Merge).
+func Judge(ctx context.Context, eng *engine.Engine, ws []Workload) {
 	for i := range ws {
 		w := &ws[i]
-		w.Findings = nil
-		seen := map[string]bool{}
+		results := make([]engine.Result, 0, len(w.specs))
 		for j := range w.specs {
-			judgeCtx := ctx
-			if evidenceContext != nil {
-				judgeCtx = evidenceContext(ctx, w.Namespace, &w.specs[j])
-			}
-			findings, _ := eng.Judge(judgeCtx, &w.specs[j])
-			for _, f := range findings {
-				id := f.Container + "\x00" + f.Image + "\x00" + f.Component + "\x00" + f.Message
-				if !seen[id] {
-					seen[id] = true
-					w.Findings = append(w.Findings, f)
-				}
-			}
+			results = append(results, eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.specs[j]}))
 		}
-		if w.Findings == nil {
-			w.Findings = []policy.Finding{}
-		}
-		w.Verdict = policy.Worst(w.Findings)
+		m := engine.Merge(results...)
+		w.Findings, w.Verdict = m.Findings, m.Verdict
 	}
 }
 
@@ -296,7 +279,7 @@ func RealFix(w *Workload) string {
 		var s string
 		switch {
 		case f.Kind == policy.KindToken:
-			s = fmt.Sprintf("container %q: %s", f.Container, f.Message)
+			s = fmt.Sprintf("container %q, volume %q: %s", f.Container, f.Volume, f.Fix)
 		case f.Minimum != "":
 			s = fmt.Sprintf("upgrade %s %s to %s or later (container %q)", componentName(&f), f.Version, f.Minimum, f.Container)
 		default:

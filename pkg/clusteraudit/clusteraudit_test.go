@@ -230,34 +230,32 @@ func judged(t *testing.T) []Workload {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Judge(context.Background(), engine.New(catalog, sdkdetect.TagOnly{}, nil), ws, nil)
+	Judge(context.Background(), engine.New(engine.Options{Catalog: catalog, Evidence: sdkdetect.TagOnly{}}), ws)
 	return ws
 }
 
-// ctxEvidence answers from what the evidence context put in ctx: a stand-in
-// for the registry source reading the keychain WithKeychain attached.
-type ctxEvidence struct{}
+// pullerEvidence answers as a registry would for who pulls: the service
+// account "builder" of namespace apps holds the credentials.
+type pullerEvidence struct{ seen *[]string }
 
-type credsKey struct{}
-
-func (ctxEvidence) Evidence(ctx context.Context, image string) *policy.Evidence {
+func (e pullerEvidence) Evidence(_ context.Context, p *policy.Puller, image string) *policy.Evidence {
+	*e.seen = append(*e.seen, p.Namespace+"/"+p.ServiceAccount)
 	ev := sdkdetect.TagEvidence(image)
-	if who, _ := ctx.Value(credsKey{}).(string); who != "" {
+	if p.Namespace == "apps" && p.ServiceAccount == "builder" {
 		ev.SBOM = "sbom:spdx-referrer"
-		ev.Packages = []policy.Package{{Type: "golang", Namespace: "k8s.io", Name: "client-go", Version: "v0.14.2", Source: who}}
+		ev.Packages = []policy.Package{{Type: "golang", Namespace: "k8s.io", Name: "client-go", Version: "v0.14.2", Source: "sbom:spdx-referrer"}}
 	} else {
 		ev.Unavailable = "the registry asked for credentials"
 	}
 	return ev
 }
 
-// TestJudgeEvidenceContext: each pod spec's lookups get the context the
-// hook derives from its namespace and pod spec (service account, pull
-// secrets), as in admission; without a hook they get the caller's.
-func TestJudgeEvidenceContext(t *testing.T) {
+// TestJudgePuller: each pod spec's lookups are told who pulls (its
+// namespace and service account), as in admission.
+func TestJudgePuller(t *testing.T) {
 	client := fake.NewClientset(
 		pod("apps", "app-0", "", "", "builder", "registry.example.com/acme/app:1.0"),
-		pod("other", "app-1", "", "", "", "registry.example.com/acme/app:1.0"))
+		pod("apps", "app-1", "", "", "", "registry.example.com/acme/app:1.0"))
 	ws, err := Collect(context.Background(), kubetest.New(client), Options{Namespace: "apps"})
 	if err != nil {
 		t.Fatal(err)
@@ -266,23 +264,17 @@ func TestJudgeEvidenceContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(catalog, ctxEvidence{}, nil)
 	var seen []string
-	hook := func(ctx context.Context, namespace string, pod *policy.PodSpec) context.Context {
-		seen = append(seen, namespace+"/"+pod.ServiceAccountName)
-		return context.WithValue(ctx, credsKey{}, namespace+"/"+pod.ServiceAccountName)
-	}
-	Judge(context.Background(), eng, ws, hook)
-	if !reflect.DeepEqual(seen, []string{"apps/builder"}) {
-		t.Fatalf("hook calls %q, want [apps/builder]", seen)
+	Judge(context.Background(), engine.New(engine.Options{Catalog: catalog, Evidence: pullerEvidence{&seen}}), ws)
+	if !reflect.DeepEqual(seen, []string{"apps/builder", "apps/"}) {
+		t.Fatalf("lookups by %q, want [apps/builder apps/] (an empty service account is the namespace's default)", seen)
 	}
 	app := find(ws, "Pod", "app-0")
-	if app.Verdict != policy.VerdictTooOld || !strings.Contains(app.Findings[0].Message, "client-go v0.14.2") {
+	if app.Verdict != policy.VerdictTooOld || app.Findings[0].Version != "v0.14.2" || app.Findings[0].Component != "k8s.io/client-go" {
 		t.Errorf("app-0 with credentials = %s, want too-old from the SBOM; findings %+v", app.Verdict, app.Findings)
 	}
-	Judge(context.Background(), eng, ws, nil)
-	if app := find(ws, "Pod", "app-0"); app.Verdict != policy.VerdictUnknown {
-		t.Errorf("app-0 without credentials = %s, want unknown: the SBOM was read without the hook", app.Verdict)
+	if app := find(ws, "Pod", "app-1"); app.Verdict != policy.VerdictUnknown {
+		t.Errorf("app-1 without credentials = %s, want unknown", app.Verdict)
 	}
 }
 

@@ -27,18 +27,18 @@ func hubRef(repo, tag string) policy.ImageRef {
 func TestCatalogOverrides(t *testing.T) {
 	const acme = "catalog:\n  rules:\n  - id: acme-legacy-operator\n    kind: addon\n    match: {images: [acme/legacy-operator]}\n    scheme: semver\n    minimum: 3.0.0\n    source: ACME 3.0.0 release notes\n"
 	tests := []struct {
-		name        string
-		body        string
-		ref         policy.ImageRef
-		component   string
-		verdict     policy.Verdict
-		minimum     string
-		messageHave string
+		name      string
+		body      string
+		ref       policy.ImageRef
+		component string
+		verdict   policy.Verdict
+		minimum   string
+		fixHave   string // the fix names the minimum in force
 	}{
 		{name: "default coredns 1.8.4 is ok", ref: hubRef("coredns/coredns", "1.8.4"),
 			component: "coredns", verdict: policy.VerdictOK, minimum: "1.8.4"},
 		{name: "raised coredns minimum makes 1.8.4 too old", body: "catalog: {minimums: {coredns: 1.9.0}}", ref: hubRef("coredns/coredns", "1.8.4"),
-			component: "coredns", verdict: policy.VerdictTooOld, minimum: "1.9.0", messageHave: "minimum 1.9.0; update CoreDNS to v1.9.0 or later"},
+			component: "coredns", verdict: policy.VerdictTooOld, minimum: "1.9.0", fixHave: "update CoreDNS to v1.9.0 or later"},
 		{name: "lowered minimum", body: "catalog: {minimums: {amazon-vpc-cni: 1.7.0}}", ref: hubRef("amazon/amazon-k8s-cni", "v1.7.5"),
 			component: "amazon-vpc-cni", verdict: policy.VerdictOK, minimum: "1.7.0"},
 		{name: "disabled coredns no longer matches", body: "catalog: {disable: [coredns]}", ref: hubRef("coredns/coredns", "1.6.0"),
@@ -48,7 +48,7 @@ func TestCatalogOverrides(t *testing.T) {
 		{name: "added rule passes a new version", body: acme, ref: hubRef("acme/legacy-operator", "3.0.1"),
 			component: "acme-legacy-operator", verdict: policy.VerdictOK, minimum: "3.0.0"},
 		{name: "minimum of an added rule", body: acme + "  minimums: {acme-legacy-operator: 3.5.0}", ref: hubRef("acme/legacy-operator", "3.0.1"),
-			component: "acme-legacy-operator", verdict: policy.VerdictTooOld, minimum: "3.5.0", messageHave: "update acme-legacy-operator to 3.5.0 or later"},
+			component: "acme-legacy-operator", verdict: policy.VerdictTooOld, minimum: "3.5.0", fixHave: "update acme-legacy-operator to 3.5.0 or later"},
 		{name: "replaced rule", body: "catalog:\n  rules:\n  - {id: coredns, kind: addon, match: {images: [coredns/coredns]}, scheme: semver, minimum: 2.0.0, source: ours}",
 			ref: hubRef("coredns/coredns", "1.11.0"), component: "coredns", verdict: policy.VerdictTooOld, minimum: "2.0.0"},
 		{name: "replaced rule drops the default's image patterns", body: "catalog:\n  rules:\n  - {id: coredns, kind: addon, match: {images: [eks/coredns]}, scheme: semver, minimum: 2.0.0, source: ours}",
@@ -71,10 +71,10 @@ func TestCatalogOverrides(t *testing.T) {
 				return
 			}
 			if f.Verdict != tt.verdict || f.Minimum != tt.minimum {
-				t.Errorf("verdict %s minimum %s, want %s %s: %s", f.Verdict, f.Minimum, tt.verdict, tt.minimum, f.Message)
+				t.Errorf("verdict %s minimum %s, want %s %s: %+v", f.Verdict, f.Minimum, tt.verdict, tt.minimum, f)
 			}
-			if !strings.Contains(f.Message, tt.messageHave) {
-				t.Errorf("message %q does not contain %q", f.Message, tt.messageHave)
+			if !strings.Contains(f.Fix, tt.fixHave) {
+				t.Errorf("fix %q does not contain %q", f.Fix, tt.fixHave)
 			}
 		})
 	}
@@ -143,10 +143,16 @@ func TestCatalogDocument(t *testing.T) {
 	t.Run("result shares no memory", func(t *testing.T) {
 		c := mustParse(t, "catalog:\n  rules:\n  - {id: zz, kind: addon, match: {images: [zz]}, scheme: semver, minimum: 1.0.0, source: s}")
 		doc, _ := c.CatalogDocument()
-		doc.Rules[0].Match.PURLs[0].Name = "changed"
+		// A default rule matched by purl (whichever comes first), and the
+		// added rule, which CatalogDocument appends.
+		sdk := indexOfKind(doc.Rules, policy.KindSDK)
+		if sdk < 0 {
+			t.Fatal("the default catalog has no sdk rule")
+		}
+		doc.Rules[sdk].Match.PURLs[0].Name = "changed"
 		doc.Rules[len(doc.Rules)-1].Match.Images[0] = "changed"
 		again, _ := c.CatalogDocument()
-		if again.Rules[0].Match.PURLs[0].Name == "changed" || c.CatalogConfig.Rules[0].Match.Images[0] == "changed" {
+		if again.Rules[sdk].Match.PURLs[0].Name == "changed" || c.CatalogConfig.Rules[0].Match.Images[0] == "changed" {
 			t.Error("CatalogDocument shares memory with the default catalog or the configuration")
 		}
 	})
@@ -171,6 +177,16 @@ func TestCatalogDocument(t *testing.T) {
 func indexOf(rules []policy.RuleSpec, id string) int {
 	for i := range rules {
 		if rules[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// indexOfKind returns the index of the first rule of the kind, or -1.
+func indexOfKind(rules []policy.RuleSpec, kind string) int {
+	for i := range rules {
+		if rules[i].Kind == kind {
 			return i
 		}
 	}

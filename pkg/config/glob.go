@@ -17,6 +17,10 @@ import (
 //	\c     the byte c itself
 //
 // Patterns are ASCII, and match bytes.
+//
+// This is not github.com/bmatcuk/doublestar: there "**" crosses '/' only
+// as a whole path component, "a/**" also matches "a", classes match '/'
+// and braces are alternatives (docs/libraries-glob-imageref.md).
 
 var errNonASCII = errors.New("patterns are ASCII")
 

@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/tokenguard/tokenguard/pkg/config"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 )
 
-// TestImageNormalisationAgreesWithParseImage checks that an exact image
-// exemption matches every spelling sdkdetect.ParseImage treats as the same
+// TestImageNormalisationAgreesWithParse checks that an exact image
+// exemption matches every spelling imageref.Parse treats as the same
 // reference.
-func TestImageNormalisationAgreesWithParseImage(t *testing.T) {
+func TestImageNormalisationAgreesWithParse(t *testing.T) {
 	images := []string{
 		"busybox", "busybox:1.36", "library/busybox:1.36", "docker.io/busybox:1.36", "index.docker.io/library/busybox:1.36",
 		"acme/app:2", "docker.io/acme/app:2", "registry-1.docker.io/acme/app:2",
@@ -23,18 +23,18 @@ func TestImageNormalisationAgreesWithParseImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := sdkdetect.ParseImage(entry)
+		want, err := imageref.Parse(entry)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, image := range images {
-			ref, err := sdkdetect.ParseImage(image)
+			ref, err := imageref.Parse(image)
 			if err != nil {
 				t.Fatal(err)
 			}
 			same := ref.Registry == want.Registry && ref.Repository == want.Repository && ref.Tag == want.Tag && ref.Digest == want.Digest
 			if got := x.Image(image) != ""; got != same {
-				t.Errorf("entry %q, image %q: exempt %v, ParseImage says same reference %v", entry, image, got, same)
+				t.Errorf("entry %q, image %q: exempt %v, Parse says same reference %v", entry, image, got, same)
 			}
 		}
 	}

@@ -7,35 +7,55 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
-// EvidenceSource finds what is known about an image. It never fails: what it
-// cannot find is reported in Evidence.Unavailable, and it must return within
-// the context's deadline.
+// EvidenceSource finds what is known about an image, pulled as puller would
+// pull it (its credentials). It never fails: what it cannot find is reported
+// in Evidence.Unavailable, and it must return within the context's
+// deadline.
 type EvidenceSource interface {
-	Evidence(ctx context.Context, image string) *policy.Evidence
+	Evidence(ctx context.Context, puller *policy.Puller, image string) *policy.Evidence
 }
 
 // Prefetcher is an EvidenceSource that can start several lookups at once,
 // so that a pod's images are looked up in parallel.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, images ...string)
+	Prefetch(ctx context.Context, puller *policy.Puller, images ...string)
 }
 
-// Engine judges pod specs with one catalog and one evidence source. It is
-// safe for concurrent use.
+// Engine is the one evaluation: evidence for a subject's images, the
+// catalog's findings, and the configuration's exemptions. Every caller
+// (serve, the namespace preview, check, audit) goes through Evaluate and
+// then Decide. It is safe for concurrent use.
 type Engine struct {
-	Catalog  *policy.Catalog
-	Evidence EvidenceSource
+	catalog  *policy.Catalog
+	evidence EvidenceSource
+	exempter Exempter
 	// controlPlane may be learnt after start-up (discovery), hence atomic.
 	controlPlane atomic.Pointer[policy.KubeVersion]
 }
 
-// New returns an engine; controlPlane may be nil (kube-proxy is then
-// unknown until SetControlPlane).
-func New(c *policy.Catalog, ev EvidenceSource, controlPlane *policy.KubeVersion) *Engine {
-	e := &Engine{Catalog: c, Evidence: ev}
-	e.controlPlane.Store(controlPlane)
+// Options build an Engine.
+type Options struct {
+	// Catalog is required.
+	Catalog *policy.Catalog
+	// Evidence finds evidence per image; nil reads only the tag (with
+	// sdkdetect.TagOnly's rules, given by the caller).
+	Evidence EvidenceSource
+	// Exempter applies the configuration's exemptions; nil exempts nothing.
+	Exempter Exempter
+	// ControlPlane is the API server's version for the kube-proxy rule; nil
+	// leaves kube-proxy unknown until SetControlPlane.
+	ControlPlane *policy.KubeVersion
+}
+
+// New returns an engine.
+func New(o Options) *Engine {
+	e := &Engine{catalog: o.Catalog, evidence: o.Evidence, exempter: o.Exempter}
+	e.controlPlane.Store(o.ControlPlane)
 	return e
 }
+
+// Catalog is the engine's catalog.
+func (e *Engine) Catalog() *policy.Catalog { return e.catalog }
 
 // SetControlPlane sets the API server's version for the kube-proxy rule.
 func (e *Engine) SetControlPlane(v *policy.KubeVersion) { e.controlPlane.Store(v) }
@@ -43,20 +63,68 @@ func (e *Engine) SetControlPlane(v *policy.KubeVersion) { e.controlPlane.Store(v
 // ControlPlane returns the control-plane version in use, or nil.
 func (e *Engine) ControlPlane() *policy.KubeVersion { return e.controlPlane.Load() }
 
-// Judge returns the findings for a pod spec and its worst verdict.
-func (e *Engine) Judge(ctx context.Context, pod *policy.PodSpec) ([]policy.Finding, policy.Verdict) {
-	if p, ok := e.Evidence.(Prefetcher); ok && len(pod.Containers) > 1 {
+// Subject is what one evaluation judges: one pod spec as admission sees it,
+// in its namespace. Its service account and image pull secrets are the
+// ones the pod runs with.
+type Subject struct {
+	Namespace string
+	Pod       *policy.PodSpec
+}
+
+// Result is what Evaluate found.
+type Result struct {
+	// Findings are sorted by container and component; those the
+	// configuration exempts carry Finding.Exempt.
+	Findings []policy.Finding
+	// Verdict is the worst verdict of the findings that are not exempt.
+	Verdict policy.Verdict
+	// Exemption says what the configuration exempted.
+	Exemption Exemption
+}
+
+// Evaluate judges one subject: evidence for each container's image (looked
+// up as the pod would pull it), the catalog's findings, then exemptions.
+func (e *Engine) Evaluate(ctx context.Context, s Subject) Result {
+	pod := s.Pod
+	puller := &policy.Puller{Namespace: s.Namespace, ServiceAccount: pod.ServiceAccountName, PullSecrets: pod.ImagePullSecrets}
+	if p, ok := e.evidence.(Prefetcher); ok && len(pod.Containers) > 1 {
 		images := make([]string, len(pod.Containers))
 		for i := range pod.Containers {
 			images[i] = pod.Containers[i].Image
 		}
-		p.Prefetch(ctx, images...)
+		p.Prefetch(ctx, puller, images...)
 	}
 	var buf [8]*policy.Evidence
 	ev := buf[:0]
 	for i := range pod.Containers {
-		ev = append(ev, e.Evidence.Evidence(ctx, pod.Containers[i].Image))
+		ev = append(ev, e.evidence.Evidence(ctx, puller, pod.Containers[i].Image))
 	}
-	findings := e.Catalog.Evaluate(pod, ev, policy.Options{ControlPlane: e.controlPlane.Load()})
-	return findings, policy.Worst(findings)
+	r := Result{Findings: e.catalog.Evaluate(pod, ev, policy.Options{ControlPlane: e.controlPlane.Load()})}
+	r.Exemption = applyExemptions(e.exempter, s.Namespace, pod.ServiceAccountName, r.Findings)
+	r.Verdict = policy.Worst(r.Findings)
+	return r
+}
+
+// Merge joins the results of several pod specs of one workload (a rollout's
+// old and new templates): the union of their findings, each once, and the
+// worst verdict.
+func Merge(results ...Result) Result {
+	var out Result
+	out.Findings = []policy.Finding{}
+	out.Verdict = policy.VerdictNotApplicable
+	seen := map[policy.Finding]bool{}
+	for i := range results {
+		r := &results[i]
+		for _, f := range r.Findings {
+			if !seen[f] {
+				seen[f] = true
+				out.Findings = append(out.Findings, f)
+			}
+		}
+		if r.Verdict.Rank() > out.Verdict.Rank() {
+			out.Verdict = r.Verdict
+		}
+		out.Exemption.add(r.Exemption)
+	}
+	return out
 }

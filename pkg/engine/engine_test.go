@@ -16,44 +16,71 @@ func threeContainers() *policy.PodSpec {
 	}}
 }
 
-func TestJudgeTagOnly(t *testing.T) {
+func mustCatalog(t testing.TB) *policy.Catalog {
 	c, err := policy.DefaultCatalog()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(c, sdkdetect.TagOnly{}, nil)
-	findings, verdict := e.Judge(context.Background(), threeContainers())
-	if verdict != policy.VerdictTooOld {
-		t.Errorf("verdict %s, want too-old", verdict)
+	return c
+}
+
+func TestEvaluateTagOnly(t *testing.T) {
+	e := New(Options{Catalog: mustCatalog(t), Evidence: sdkdetect.TagOnly{}})
+	r := e.Evaluate(context.Background(), Subject{Namespace: "ns", Pod: threeContainers()})
+	if r.Verdict != policy.VerdictTooOld {
+		t.Errorf("verdict %s, want too-old", r.Verdict)
 	}
 	want := map[string]policy.Verdict{"aws-node": policy.VerdictTooOld, "dns": policy.VerdictOK, "app": policy.VerdictUnknown}
-	if len(findings) != len(want) {
-		t.Fatalf("%d findings: %+v", len(findings), findings)
+	if len(r.Findings) != len(want) {
+		t.Fatalf("%d findings: %+v", len(r.Findings), r.Findings)
 	}
-	for _, f := range findings {
+	for _, f := range r.Findings {
 		if want[f.Container] != f.Verdict {
 			t.Errorf("container %s: %s, want %s", f.Container, f.Verdict, want[f.Container])
 		}
 	}
 	// An invalid reference is unknown evidence with the reason, not a failure.
-	findings, verdict = e.Judge(context.Background(), &policy.PodSpec{Containers: []policy.Container{{Name: "x", Image: "Bad/Image:1"}}})
-	if verdict != policy.VerdictUnknown || len(findings) != 1 {
-		t.Fatalf("invalid reference: %s %+v", verdict, findings)
+	r = e.Evaluate(context.Background(), Subject{Pod: &policy.PodSpec{Containers: []policy.Container{{Name: "x", Image: "Bad/Image:1"}}}})
+	if r.Verdict != policy.VerdictUnknown || len(r.Findings) != 1 || r.Findings[0].Detail == "" {
+		t.Fatalf("invalid reference: %+v", r)
 	}
 }
 
-// BenchmarkJudgeTagOnly is one admission decision without registry
-// evidence: parse three references, match, compare, build messages.
-func BenchmarkJudgeTagOnly(b *testing.B) {
-	c, err := policy.DefaultCatalog()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := New(c, sdkdetect.TagOnly{}, nil)
+// recordingSource remembers who pulled.
+type recordingSource struct{ pullers []policy.Puller }
+
+func (s *recordingSource) Evidence(_ context.Context, p *policy.Puller, image string) *policy.Evidence {
+	s.pullers = append(s.pullers, *p)
+	return sdkdetect.TagEvidence(image)
+}
+
+// The evidence source is told, as an argument, who pulls: the subject's
+// namespace, service account and pull secrets.
+func TestEvaluatePassesPuller(t *testing.T) {
+	src := &recordingSource{}
+	e := New(Options{Catalog: mustCatalog(t), Evidence: src})
 	pod := threeContainers()
+	pod.ServiceAccountName, pod.ImagePullSecrets = "builder", []string{"regcred"}
+	e.Evaluate(context.Background(), Subject{Namespace: "team-a", Pod: pod})
+	if len(src.pullers) != 3 {
+		t.Fatalf("%d lookups", len(src.pullers))
+	}
+	for _, p := range src.pullers {
+		if p.Namespace != "team-a" || p.ServiceAccount != "builder" || len(p.PullSecrets) != 1 || p.PullSecrets[0] != "regcred" {
+			t.Errorf("puller %+v", p)
+		}
+	}
+}
+
+// BenchmarkEvaluateTagOnly is one admission evaluation without registry
+// evidence: parse three references, match, compare (messages are rendered
+// only when a decision needs them).
+func BenchmarkEvaluateTagOnly(b *testing.B) {
+	e := New(Options{Catalog: mustCatalog(b), Evidence: sdkdetect.TagOnly{}})
+	s := Subject{Namespace: "ns", Pod: threeContainers()}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		e.Judge(ctx, pod)
+		e.Evaluate(ctx, s)
 	}
 }

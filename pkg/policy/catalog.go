@@ -119,6 +119,16 @@ func (c *Catalog) Version() string { return c.version }
 // Rules returns the enabled rules in catalog order.
 func (c *Catalog) Rules() []*Rule { return c.rules }
 
+// Rule returns the rule with id, or nil.
+func (c *Catalog) Rule(id string) *Rule {
+	for _, r := range c.rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
 // DefaultCatalog parses the embedded catalog. It cannot fail for a released
 // binary: the embedded file is validated by the tests.
 func DefaultCatalog() (*Catalog, error) {

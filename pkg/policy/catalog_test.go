@@ -1,12 +1,16 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 )
 
+// TestDefaultCatalogLoads checks the shape of the embedded catalog without
+// restating it: what each rule matches and where its minimum lies is pinned
+// by its fixture under testdata/rules (rules_test.go).
 func TestDefaultCatalogLoads(t *testing.T) {
 	c, err := DefaultCatalog()
 	if err != nil {
@@ -15,40 +19,54 @@ func TestDefaultCatalogLoads(t *testing.T) {
 	if c.Version() == "" {
 		t.Error("embedded catalog has no version")
 	}
-	// Every SDK and add-on row of FACTS.md is in the catalog.
-	want := map[string]string{
-		"k8s.io/client-go":                             "v0.15.7",
-		"pypi:kubernetes":                              "12.0.0",
-		"io.kubernetes:client-java":                    "9.0.0",
-		"@kubernetes/client-node":                      "0.10.3",
-		"gem:kubernetes-io":                            "unreleased",
-		"hackage:kubernetes-client":                    "0.3.0.0",
-		"nuget:KubernetesClient":                       "7.0.5",
-		"gem:fluent-plugin-kubernetes_metadata_filter": "2.11.1",
-		"amazon-vpc-cni":                               "1.8.0",
-		"cni-metrics-helper":                           "1.8.0",
-		"coredns":                                      "1.8.4",
-		"aws-load-balancer-controller":                 "2.0.0",
-		"kube-proxy":                                   "control-plane",
-		"aws-for-fluent-bit":                           "2.25.0",
-		"fluentd":                                      "1.14.6-1.2",
+	if len(c.Rules()) == 0 {
+		t.Fatal("embedded catalog has no rules")
 	}
-	got := map[string]string{}
-	for _, r := range c.Rules() {
-		got[r.ID] = r.Minimum
+	seen := map[string]bool{}
+	kinds := map[string]int{}
+	for i, r := range c.Rules() {
+		if r.ID == "" || seen[r.ID] {
+			t.Errorf("rules[%d]: id %q is empty or repeated", i, r.ID)
+		}
+		seen[r.ID] = true
+		kinds[r.Kind]++
 		if r.Source == "" {
 			t.Errorf("rule %s cites no source", r.ID)
 		}
-	}
-	for id, min := range want {
-		if got[id] != min {
-			t.Errorf("rule %s: minimum %q, want %q", id, got[id], min)
+		if r.Minimum == "" {
+			t.Errorf("rule %s has no minimum", r.ID)
+		}
+		if len(r.Match.PURLs)+len(r.Match.Images) == 0 {
+			t.Errorf("rule %s matches nothing", r.ID)
 		}
 	}
-	if len(got) != len(want) {
-		t.Errorf("catalog has %d rules, want %d: %v", len(got), len(want), got)
+	// The catalog covers both client SDKs and cluster add-ons.
+	if kinds[KindSDK] == 0 || kinds[KindAddon] == 0 {
+		t.Errorf("rule kinds %v, want both %s and %s", kinds, KindSDK, KindAddon)
 	}
 }
+
+// ruleIndex returns the index of the first rule of doc that satisfies
+// match, failing the test when none does: error-path tests pick rules by
+// what they are, not by where the catalog happens to list them.
+func ruleIndex(t *testing.T, doc *CatalogDocument, what string, match func(*RuleSpec) bool) int {
+	t.Helper()
+	for i := range doc.Rules {
+		if match(&doc.Rules[i]) {
+			return i
+		}
+	}
+	t.Fatalf("the embedded catalog has no %s rule", what)
+	return -1
+}
+
+func isSDK(r *RuleSpec) bool   { return r.Kind == KindSDK }
+func isAddon(r *RuleSpec) bool { return r.Kind == KindAddon }
+
+// isSemverAddon picks a rule whose scheme rejects a word as a minimum (the
+// rubygems scheme, for one, accepts "unreleased").
+func isSemverAddon(r *RuleSpec) bool { return r.Kind == KindAddon && r.Scheme == "semver" }
+func isKubeSkew(r *RuleSpec) bool    { return r.Scheme == SchemeKubeSkew }
 
 func TestLoadCatalogErrors(t *testing.T) {
 	base := func() CatalogDocument {
@@ -58,33 +76,37 @@ func TestLoadCatalogErrors(t *testing.T) {
 		}
 		return doc
 	}
+	doc := base()
+	sdk := ruleIndex(t, &doc, "sdk", isSDK)
+	addon := ruleIndex(t, &doc, "addon", isAddon)
+	semverAddon := ruleIndex(t, &doc, "semver addon", isSemverAddon)
+	kubeSkew := ruleIndex(t, &doc, SchemeKubeSkew, isKubeSkew)
+	first, second := min(sdk, addon), max(sdk, addon)
+	rule := func(i int, rest string) string { return fmt.Sprintf("rules[%d]%s", i, rest) }
 	tests := []struct {
 		name   string
 		mutate func(*CatalogDocument)
 		raw    string
 		want   []string
 	}{
-		{name: "duplicate id", mutate: func(d *CatalogDocument) { d.Rules[3].ID = d.Rules[0].ID },
-			want: []string{"rules[3].id: Duplicate value", "also rules[0].id"}},
-		{name: "unparsable minimum", mutate: func(d *CatalogDocument) { d.Rules[1].Minimum = "twelve" },
-			want: []string{"rules[1].minimum: Invalid value: \"twelve\""}},
-		{name: "unknown scheme", mutate: func(d *CatalogDocument) { d.Rules[2].Scheme = "calver" },
-			want: []string{"rules[2].scheme: Unsupported value: \"calver\"", "semver"}},
-		{name: "unknown kind", mutate: func(d *CatalogDocument) { d.Rules[0].Kind = "library" },
-			want: []string{"rules[0].kind: Unsupported value: \"library\""}},
-		{name: "missing source", mutate: func(d *CatalogDocument) { d.Rules[4].Source = "" },
-			want: []string{"rules[4].source: Required value"}},
-		{name: "addon without images", mutate: func(d *CatalogDocument) { d.Rules[9].Match.Images = nil },
-			want: []string{"rules[9].match.images: Required value"}},
-		{name: "image pattern with tag", mutate: func(d *CatalogDocument) { d.Rules[9].Match.Images[0] = "eks/coredns:v1" },
-			want: []string{"rules[9].match.images[0]: Invalid value"}},
-		{name: "kube-skew with a version", mutate: func(d *CatalogDocument) {
-			for i := range d.Rules {
-				if d.Rules[i].ID == "kube-proxy" {
-					d.Rules[i].Minimum = "1.29"
-				}
-			}
-		}, want: []string{".minimum: Invalid value: \"1.29\"", "control-plane"}},
+		{name: "duplicate id", mutate: func(d *CatalogDocument) { d.Rules[second].ID = d.Rules[first].ID },
+			want: []string{rule(second, ".id: Duplicate value"), "also " + rule(first, ".id")}},
+		{name: "unparsable minimum", mutate: func(d *CatalogDocument) { d.Rules[semverAddon].Minimum = "twelve" },
+			want: []string{rule(semverAddon, ".minimum: Invalid value: \"twelve\"")}},
+		{name: "unknown scheme", mutate: func(d *CatalogDocument) { d.Rules[sdk].Scheme = "calver" },
+			want: []string{rule(sdk, ".scheme: Unsupported value: \"calver\""), "semver"}},
+		{name: "unknown kind", mutate: func(d *CatalogDocument) { d.Rules[sdk].Kind = "library" },
+			want: []string{rule(sdk, ".kind: Unsupported value: \"library\"")}},
+		{name: "missing source", mutate: func(d *CatalogDocument) { d.Rules[addon].Source = "" },
+			want: []string{rule(addon, ".source: Required value")}},
+		{name: "addon without images", mutate: func(d *CatalogDocument) { d.Rules[addon].Match.Images = nil },
+			want: []string{rule(addon, ".match.images: Required value")}},
+		{name: "image pattern with tag", mutate: func(d *CatalogDocument) { d.Rules[addon].Match.Images[0] = "eks/coredns:v1" },
+			want: []string{rule(addon, ".match.images[0]: Invalid value")}},
+		{name: "sdk without purls", mutate: func(d *CatalogDocument) { d.Rules[sdk].Match.PURLs = nil },
+			want: []string{rule(sdk, ".match.purls: Required value")}},
+		{name: "kube-skew with a version", mutate: func(d *CatalogDocument) { d.Rules[kubeSkew].Minimum = "1.29" },
+			want: []string{rule(kubeSkew, ".minimum: Invalid value: \"1.29\""), "control-plane"}},
 		{name: "wrong apiVersion", mutate: func(d *CatalogDocument) { d.APIVersion = "v1" },
 			want: []string{"apiVersion: Unsupported value: \"v1\""}},
 		{name: "unknown field", raw: "apiVersion: tokenguard.io/v1alpha1\nkind: Catalog\nrules:\n- id: x\n  minimun: 1.0\n",
@@ -120,16 +142,20 @@ func TestDisabledRuleIsDropped(t *testing.T) {
 	if err := yaml.Unmarshal(defaultCatalogYAML, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for i := range doc.Rules {
-		if doc.Rules[i].ID == "coredns" {
-			doc.Rules[i].Disabled = true
-		}
-	}
+	i := ruleIndex(t, &doc, "addon", isAddon)
+	ref := &ImageRef{Repository: doc.Rules[i].Match.Images[0]}
 	c, err := Compile(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := c.MatchImage(&ImageRef{Repository: "eks/coredns"}); r != nil {
+	if r := c.MatchImage(ref); r == nil || r.ID != doc.Rules[i].ID {
+		t.Fatalf("enabled rule %s does not match its own pattern %q: %v", doc.Rules[i].ID, ref.Repository, r)
+	}
+	doc.Rules[i].Disabled = true
+	if c, err = Compile(doc); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.MatchImage(ref); r != nil && r.ID == doc.Rules[i].ID {
 		t.Errorf("disabled rule still matches: %s", r.ID)
 	}
 }

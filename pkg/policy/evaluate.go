@@ -65,17 +65,17 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 		res := r.sch.Check(p.Version, r.min)
 		f.Verdict = outcomeVerdict(res.Outcome)
 		if !hasToken {
-			f.Verdict = VerdictNotApplicable
+			f.Verdict, f.Reason = VerdictNotApplicable, ReasonNoToken
+		} else {
+			f.versionReason(r, res.Reason)
 		}
 		// One finding per component: keep the worst, the first on ties.
 		if j := indexComponent(out[start:], r.ID); j >= 0 {
 			if f.Verdict.Rank() > out[start+j].Verdict.Rank() {
-				f.Message = versionMessage(&f, r, res.Reason)
 				out[start+j] = f
 			}
 			continue
 		}
-		f.Message = versionMessage(&f, r, res.Reason)
 		out = append(out, f)
 	}
 	if len(out) > start {
@@ -84,18 +84,16 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 	f := Finding{Container: ctr.Name, Image: ctr.Image, Component: ComponentNoSDKEvidence, Kind: KindSDK}
 	switch {
 	case !hasToken:
-		f.Verdict, f.Source = VerdictNotApplicable, SourcePodSpec
-		f.Message = noTokenMessage(&f)
+		f.Verdict, f.Source, f.Reason = VerdictNotApplicable, SourcePodSpec, ReasonNoToken
 	case ev.SBOM != "":
-		f.Verdict, f.Source = VerdictOK, ev.SBOM
-		f.Message = noSDKInSBOMMessage(&f)
+		f.Verdict, f.Source, f.Reason = VerdictOK, ev.SBOM, ReasonNoSDKInSBOM
 	default:
-		reason := ev.Unavailable
-		if reason == "" {
-			reason = "no SBOM or labels were read"
+		f.Verdict, f.Source, f.Reason = VerdictUnknown, SourceNone, ReasonNoSDKEvidence
+		f.Detail = ev.Unavailable
+		if f.Detail == "" {
+			f.Detail = "no SBOM or labels were read"
 		}
-		f.Verdict, f.Source = VerdictUnknown, SourceNone
-		f.Message = noSDKEvidenceMessage(&f, reason, ev.Unavailable != "")
+		f.Fix = noSDKEvidenceFix(ev.Unavailable != "")
 	}
 	return append(out, f)
 }
@@ -139,21 +137,36 @@ func (c *Catalog) addonFinding(ctr *Container, ev *Evidence, r *Rule, opts Optio
 		}
 	}
 	f.Verdict = outcomeVerdict(res.Outcome)
-	reason := res.Reason
-	if f.Version == "" {
-		f.Source = SourceNone
-		switch {
-		case ev.Unavailable != "":
-			reason = ev.Unavailable
-		case ev.Ref.Digest != "":
-			reason = "the image is pinned by digest and no version label was read"
-		default:
-			// The runtime pulls "latest", which names no version.
-			reason = "the image has no tag, so the runtime pulls whatever latest points to"
-		}
+	if f.Version != "" {
+		f.versionReason(r, res.Reason)
+		return f
 	}
-	f.Message = versionMessage(&f, r, reason)
+	f.Source, f.Reason = SourceNone, ReasonNoVersion
+	switch {
+	case ev.Unavailable != "":
+		f.Detail = ev.Unavailable
+	case ev.Ref.Digest != "":
+		f.Detail = "the image is pinned by digest and no version label was read"
+	default:
+		// The runtime pulls "latest", which names no version.
+		f.Detail = "the image has no tag, so the runtime pulls whatever latest points to"
+	}
+	f.Fix = unknownFix(&f)
 	return f
+}
+
+// versionReason fills the reason, detail and fix of a finding about a
+// version that was found, from its verdict and the scheme's reason.
+func (f *Finding) versionReason(r *Rule, detail string) {
+	f.Detail = detail
+	switch f.Verdict {
+	case VerdictTooOld:
+		f.Reason, f.Fix = ReasonBelowMinimum, fixText(r)
+	case VerdictUnknown:
+		f.Reason, f.Fix = ReasonIncomparable, unknownFix(f)
+	default:
+		f.Reason, f.Detail = ReasonMeetsMinimum, ""
+	}
 }
 
 func outcomeVerdict(o scheme.Outcome) Verdict {

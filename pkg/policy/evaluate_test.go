@@ -105,16 +105,19 @@ func TestEvaluateAddons(t *testing.T) {
 			}
 			f := fs[0]
 			if f.Verdict != tt.verdict || f.Kind != KindAddon || f.Minimum != tt.min {
-				t.Errorf("verdict %s kind %s minimum %s, want %s addon %s\n%s", f.Verdict, f.Kind, f.Minimum, tt.verdict, tt.min, f.Message)
+				t.Errorf("verdict %s kind %s minimum %s, want %s addon %s\n%+v", f.Verdict, f.Kind, f.Minimum, tt.verdict, tt.min, f)
+			}
+			if f.Container != "c0" || f.Component == "" {
+				t.Errorf("subject %q component %q", f.Container, f.Component)
 			}
 			switch f.Verdict {
 			case VerdictTooOld:
-				if !strings.HasPrefix(f.Message, `would violate tokenguard "token-refresh": container "c0" uses `) {
-					t.Errorf("message: %s", f.Message)
+				if f.Reason != ReasonBelowMinimum || f.Fix == "" || f.Version == "" {
+					t.Errorf("too-old finding: %+v", f)
 				}
 			case VerdictUnknown:
-				if !strings.HasPrefix(f.Message, `tokenguard "token-refresh" cannot check container "c0": `) {
-					t.Errorf("message: %s", f.Message)
+				if (f.Reason != ReasonIncomparable && f.Reason != ReasonNoVersion) || f.Detail == "" || f.Fix == "" {
+					t.Errorf("unknown finding: %+v", f)
 				}
 			}
 		})
@@ -126,12 +129,11 @@ func TestEvaluateMessages(t *testing.T) {
 	p := pod("602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.8.3-eksbuild.1")
 	p.Containers[0].Name = "coredns"
 	fs := c.Evaluate(p, tagEvidence(p), Options{})
-	want := `would violate tokenguard "token-refresh": container "coredns" uses coredns v1.8.3-eksbuild.1 (found in image tag), minimum 1.8.4; update CoreDNS to v1.8.4 or later`
-	if fs[0].Message != want {
-		t.Errorf("message\n got %s\nwant %s", fs[0].Message, want)
-	}
-	if got := fs[0].Violation(); got != strings.Replace(want, "would violate", "violates", 1) {
-		t.Errorf("violation: %s", got)
+	want := Finding{Container: "coredns", Image: p.Containers[0].Image, Component: "coredns", Kind: KindAddon,
+		Version: "v1.8.3-eksbuild.1", Minimum: "1.8.4", Source: SourceTag, Verdict: VerdictTooOld, Reason: ReasonBelowMinimum,
+		Fix: c.Rule("coredns").Fix}
+	if len(fs) != 1 || fs[0] != want {
+		t.Errorf("finding\n got %+v\nwant %+v", fs, want)
 	}
 
 	sdk := &PodSpec{Containers: []Container{{Name: "api", Image: "ghcr.io/acme/api:1.4"}}}
@@ -139,9 +141,11 @@ func TestEvaluateMessages(t *testing.T) {
 		{Type: "golang", Namespace: "k8s.io", Name: "client-go", Version: "v0.14.2", Source: "sbom:spdx-referrer"},
 	}}}
 	fs = c.Evaluate(sdk, ev, Options{})
-	want = `would violate tokenguard "token-refresh": container "api" uses k8s.io/client-go v0.14.2 (found in SPDX SBOM), minimum v0.15.7; upgrade k8s.io/client-go to v0.15.7 or later (legacy v1-v11 majors are too old)`
-	if len(fs) != 1 || fs[0].Message != want {
-		t.Errorf("message\n got %+v\nwant %s", fs, want)
+	want = Finding{Container: "api", Image: "ghcr.io/acme/api:1.4", Component: "k8s.io/client-go", Kind: KindSDK,
+		Version: "v0.14.2", Minimum: c.Rule("k8s.io/client-go").Minimum, Source: "sbom:spdx-referrer", Verdict: VerdictTooOld,
+		Reason: ReasonBelowMinimum, Fix: c.Rule("k8s.io/client-go").Fix}
+	if len(fs) != 1 || fs[0] != want {
+		t.Errorf("finding\n got %+v\nwant %+v", fs, want)
 	}
 }
 
@@ -202,22 +206,21 @@ func TestEvaluateNoEvidence(t *testing.T) {
 	// The registry's failure reason reaches the message.
 	ev := []*Evidence{{Ref: img("ghcr.io/acme/api:1.4"), Unavailable: "registry ghcr.io timed out after 2s"}}
 	fs = c.Evaluate(p, ev, Options{})
-	if !strings.Contains(fs[0].Message, "registry ghcr.io timed out after 2s") {
-		t.Errorf("message does not carry the reason: %s", fs[0].Message)
+	if fs[0].Reason != ReasonNoSDKEvidence || fs[0].Detail != "registry ghcr.io timed out after 2s" {
+		t.Errorf("the finding does not carry the reason: %+v", fs[0])
 	}
 	// Registry lookups ran and failed: the advice is not "enable registry
 	// lookups" but what the reason says, or an exemption.
-	if strings.Contains(fs[0].Message, "enable registry lookups") || !strings.HasSuffix(fs[0].Message, "if it persists, exempt the image") {
-		t.Errorf("advice after a failed lookup: %s", fs[0].Message)
-	}
-	if fs := c.Evaluate(p, tagEvidence(p), Options{}); !strings.HasSuffix(fs[0].Message, "attach an SBOM and enable registry lookups, or exempt the image") {
-		t.Errorf("advice without lookups: %s", fs[0].Message)
+	lookupFailedFix := fs[0].Fix
+	noLookupFix := c.Evaluate(p, tagEvidence(p), Options{})[0].Fix
+	if lookupFailedFix == noLookupFix || strings.Contains(lookupFailedFix, "enable registry lookups") || !strings.Contains(noLookupFix, "enable registry lookups") {
+		t.Errorf("advice after a failed lookup %q, without lookups %q", lookupFailedFix, noLookupFix)
 	}
 	// Digest-pinned add-on: no tag; a version label decides.
 	ref := img("602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni@sha256:" + strings.Repeat("a", 64))
 	p = pod(ref.Original)
 	fs = c.Evaluate(p, []*Evidence{{Ref: ref}}, Options{})
-	if fs[0].Verdict != VerdictUnknown || !strings.Contains(fs[0].Message, "pinned by digest") {
+	if fs[0].Verdict != VerdictUnknown || fs[0].Reason != ReasonNoVersion || !strings.Contains(fs[0].Detail, "pinned by digest") {
 		t.Errorf("digest without labels: %+v", fs[0])
 	}
 	fs = c.Evaluate(p, []*Evidence{{Ref: ref, Labels: map[string]string{"org.opencontainers.image.version": "v1.7.5"}}}, Options{})

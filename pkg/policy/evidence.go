@@ -60,3 +60,10 @@ func IsVersionLabel(key string) bool {
 	}
 	return false
 }
+
+// Puller is who pulls an image: the namespace, service account and image
+// pull secrets of the pod, whose credentials registry lookups use.
+type Puller struct {
+	Namespace, ServiceAccount string
+	PullSecrets               []string
+}

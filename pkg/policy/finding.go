@@ -1,10 +1,15 @@
 package policy
 
-import "strings"
+import "encoding/json"
 
 // Finding is one verdict about one container (or one pod volume) and one
-// component. Field names and JSON are part of the `check -o json` contract.
+// component. It is data: every sentence users see (reports, admission
+// warnings and denials) is rendered from these fields by message.go, and
+// nothing parses a sentence back. Field names and JSON are part of the
+// `check -o json` contract; the JSON also carries the rendered "message".
 type Finding struct {
+	// Container is the subject: the container judged, or for a token
+	// finding the first container that mounts the volume ("" if none).
 	Container string `json:"container,omitempty"`
 	Image     string `json:"image,omitempty"`
 	Platform  string `json:"platform,omitempty"`
@@ -16,13 +21,52 @@ type Finding struct {
 	Minimum   string  `json:"minimum,omitempty"`
 	Source    string  `json:"source"`
 	Verdict   Verdict `json:"verdict"`
-	// Message is the sentence shown to users; for too-old findings it
-	// starts with `would violate tokenguard "token-refresh":`.
-	Message string `json:"message"`
+	// Reason is why the finding has its verdict.
+	Reason Reason `json:"reason"`
+	// Detail qualifies the reason: what the version scheme or the evidence
+	// source said ("pseudo-version dated inside the fix window", "registry
+	// timed out after 2s"); empty when there is nothing to add.
+	Detail string `json:"detail,omitempty"`
+	// Fix is what to do, for too-old and unknown findings.
+	Fix string `json:"fix,omitempty"`
+	// Volume names the pod volume of a token finding; Secret the legacy
+	// token secret it mounts; ExpirationSeconds the projected token's.
+	Volume            string `json:"volume,omitempty"`
+	Secret            string `json:"secret,omitempty"`
+	ExpirationSeconds int64  `json:"expirationSeconds,omitempty"`
 	// Exempt says why the configuration exempts this finding; an exempt
 	// finding is reported but decides nothing.
 	Exempt string `json:"exempt,omitempty"`
 }
+
+// Reason is the structured cause of a finding's verdict.
+type Reason string
+
+const (
+	// ReasonMeetsMinimum: the version found meets the minimum (ok).
+	ReasonMeetsMinimum Reason = "meets-minimum"
+	// ReasonBelowMinimum: the version found is below the minimum (too-old).
+	ReasonBelowMinimum Reason = "below-minimum"
+	// ReasonIncomparable: a version was found but cannot be compared with
+	// the minimum (unknown); Detail says why.
+	ReasonIncomparable Reason = "incomparable"
+	// ReasonNoVersion: an add-on image shows no version (unknown); Detail
+	// says why.
+	ReasonNoVersion Reason = "no-version"
+	// ReasonNoSDKEvidence: nothing shows which client SDK an application
+	// image holds (unknown); Detail says why.
+	ReasonNoSDKEvidence Reason = "no-sdk-evidence"
+	// ReasonNoSDKInSBOM: the image's SBOM lists no catalogued client SDK (ok).
+	ReasonNoSDKInSBOM Reason = "no-sdk-in-sbom"
+	// ReasonNoToken: the container mounts no service-account token
+	// (not-applicable).
+	ReasonNoToken Reason = "no-token"
+	// ReasonTokenExpiration: a projected token lives longer than EKS
+	// accepts (too-old).
+	ReasonTokenExpiration Reason = "token-expiration"
+	// ReasonLegacyTokenSecret: a legacy token secret is mounted (too-old).
+	ReasonLegacyTokenSecret Reason = "legacy-token-secret"
+)
 
 // Token finding components.
 const (
@@ -43,42 +87,12 @@ func Worst(findings []Finding) Verdict {
 	return v
 }
 
-// Detail returns the message without its policy prefix: the clause that
-// names the container, the version and what to do.
-func (f *Finding) Detail() string {
-	switch {
-	case strings.HasPrefix(f.Message, wouldViolate):
-		return f.Message[len(wouldViolate):]
-	case strings.HasPrefix(f.Message, cannotCheck):
-		return f.Message[len(policyName)+1:]
-	}
-	return f.Message
-}
-
-// DenialMessage joins the findings that deny a request into one sentence in
-// the denial form: `violates tokenguard "token-refresh": <detail>. <detail>`.
-func DenialMessage(findings []*Finding) string {
-	n := len(violates)
-	for _, f := range findings {
-		n += len(f.Detail()) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(violates)
-	for i, f := range findings {
-		if i > 0 {
-			b.WriteString(". ")
-		}
-		b.WriteString(f.Detail())
-	}
-	return b.String()
-}
-
-// Violation returns the message in the denial form ("violates ...") for a
-// too-old finding, and the message unchanged otherwise.
-func (f *Finding) Violation() string {
-	if f.Verdict == VerdictTooOld && len(f.Message) > len(wouldViolate) && f.Message[:len(wouldViolate)] == wouldViolate {
-		return violates + f.Message[len(wouldViolate):]
-	}
-	return f.Message
+// MarshalJSON writes the fields and the rendered message, so that JSON
+// readers get the same sentence as the text report.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	type fields Finding
+	return json.Marshal(struct {
+		fields
+		Message string `json:"message"`
+	}{fields(f), f.Message()})
 }

@@ -54,8 +54,11 @@ func FuzzEvaluate(f *testing.F) {
 			default:
 				t.Fatalf("verdict %q", f.Verdict)
 			}
-			if f.Message == "" {
-				t.Fatalf("finding without message: %+v", f)
+			if f.Reason == "" || f.Message() == "" {
+				t.Fatalf("finding without reason or message: %+v", f)
+			}
+			if (f.Verdict == VerdictTooOld || f.Verdict == VerdictUnknown) && f.Fix == "" {
+				t.Fatalf("%s finding without a fix: %+v", f.Verdict, f)
 			}
 		}
 		if again := c.Evaluate(p, ev, Options{ControlPlane: cp}); !reflect.DeepEqual(fs, again) {

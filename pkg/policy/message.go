@@ -5,12 +5,120 @@ import (
 	"strings"
 )
 
+// The policy's name and the PSA-style prefixes of its sentences.
 const (
-	policyName   = `tokenguard "token-refresh"`
-	wouldViolate = `would violate ` + policyName + `: `
-	violates     = `violates ` + policyName + `: `
-	cannotCheck  = policyName + ` cannot check `
+	PolicyName   = `tokenguard "token-refresh"`
+	wouldViolate = `would violate ` + PolicyName + `: `
+	violates     = `violates ` + PolicyName + `: `
 )
+
+// Message is the finding as one sentence for reports and warnings: a
+// too-old finding reads `would violate tokenguard "token-refresh": <clause>`,
+// an unknown one `tokenguard "token-refresh" cannot check <clause>`, others
+// are the bare clause. It is rendered from the fields; the same finding
+// gives the same bytes.
+func (f *Finding) Message() string {
+	var b strings.Builder
+	b.Grow(192)
+	switch f.Verdict {
+	case VerdictTooOld:
+		b.WriteString(wouldViolate)
+	case VerdictUnknown:
+		b.WriteString(PolicyName)
+		b.WriteByte(' ')
+	}
+	f.writeClause(&b)
+	return b.String()
+}
+
+// Clause is the finding's sentence without the policy's name: what a
+// denial joins and a namespace preview lists.
+func (f *Finding) Clause() string {
+	var b strings.Builder
+	b.Grow(160)
+	f.writeClause(&b)
+	return b.String()
+}
+
+// DenialMessage renders the findings that deny a request as one sentence:
+// `violates tokenguard "token-refresh": <clause>. <clause>`.
+func DenialMessage(findings []*Finding) string {
+	var b strings.Builder
+	b.Grow(len(violates) + 192*len(findings))
+	b.WriteString(violates)
+	for i, f := range findings {
+		if i > 0 {
+			b.WriteString(". ")
+		}
+		f.writeClause(&b)
+	}
+	return b.String()
+}
+
+// writeClause writes the clause that names the subject, what was found,
+// where, the minimum and the fix.
+func (f *Finding) writeClause(b *strings.Builder) {
+	w := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+	}
+	container := strconv.Quote(f.Container)
+	switch f.Reason {
+	case ReasonTokenExpiration:
+		w("volume ", strconv.Quote(f.Volume), " requests a service-account token valid for ", strconv.FormatInt(f.ExpirationSeconds/86400, 10),
+			" days (expirationSeconds ", strconv.FormatInt(f.ExpirationSeconds, 10), "), above the 90-day maximum (7776000) that Amazon EKS accepts; ", f.Fix)
+	case ReasonLegacyTokenSecret:
+		w("volume ", strconv.Quote(f.Volume), " mounts the legacy service-account token secret ", strconv.Quote(f.Secret),
+			", which is never refreshed and is being removed from clusters; ", f.Fix)
+	case ReasonBelowMinimum:
+		w("container ", container, " uses ", f.Component, " ", f.Version)
+		f.writeFoundIn(b)
+		w(", minimum ", f.Minimum)
+		if f.Detail != "" {
+			w(" (", f.Detail, ")")
+		}
+		w("; ", f.Fix)
+	case ReasonIncomparable:
+		w("cannot check container ", container, ": ", f.Component, " version ", strconv.Quote(f.Version))
+		f.writeFoundIn(b)
+		if f.Minimum == MinimumControlPlane {
+			w(" cannot be compared with the control plane's version: ", f.Detail)
+		} else {
+			w(" cannot be compared with minimum ", f.Minimum, ": ", f.Detail)
+		}
+		w("; ", f.Fix)
+	case ReasonNoVersion:
+		w("cannot check container ", container, ": image ", strconv.Quote(f.Image), " shows no ", f.Component,
+			" version (", f.Detail, "), minimum ", f.Minimum, "; ", f.Fix)
+	case ReasonNoSDKEvidence:
+		w("cannot check container ", container, ": image ", strconv.Quote(f.Image),
+			" shows no Kubernetes client SDK version (", f.Detail, "); ", f.Fix)
+	case ReasonNoSDKInSBOM:
+		w("container ", container, ": the ", sourceText(f.Source), " of image ", strconv.Quote(f.Image),
+			" lists no Kubernetes client SDK in the catalog")
+	case ReasonNoToken:
+		if f.Component == ComponentNoSDKEvidence {
+			w("container ", container, " mounts no service-account token, so no client in it can hold a stale one")
+		} else {
+			w("container ", container, " mounts no service-account token, so ", f.Component, " ", f.Version, " cannot hold a stale one")
+		}
+	default: // ReasonMeetsMinimum
+		w("container ", container, " uses ", f.Component, " ", f.Version)
+		f.writeFoundIn(b)
+		w(", minimum ", f.Minimum)
+	}
+}
+
+func (f *Finding) writeFoundIn(b *strings.Builder) {
+	b.WriteString(" (found in ")
+	b.WriteString(sourceText(f.Source))
+	if f.Platform != "" {
+		b.WriteString(" for ")
+		b.WriteString(f.Platform)
+	}
+	b.WriteByte(')')
+}
 
 // sourceText turns an evidence source into words for a message.
 func sourceText(source string) string {
@@ -33,82 +141,13 @@ func sourceText(source string) string {
 	return source
 }
 
-// msg collects the parts of a message on the stack and joins them with a
-// single allocation.
-type msg struct {
-	parts [32]string
-	n     int
-}
+// Fixes of token findings.
+const (
+	fixTokenExpiration = "set expirationSeconds to 7776000 or less and let the kubelet refresh it"
+	fixLegacyToken     = "delete the volume and let the kubelet project a bound token (automountServiceAccountToken)"
+)
 
-func (m *msg) s(parts ...string) *msg {
-	for _, p := range parts {
-		if m.n < len(m.parts) {
-			m.parts[m.n] = p
-			m.n++
-		}
-	}
-	return m
-}
-
-func (m *msg) q(s string) *msg { return m.s(`"`, s, `"`) }
-
-func (m *msg) String() string {
-	size := 0
-	for _, p := range m.parts[:m.n] {
-		size += len(p)
-	}
-	var b strings.Builder
-	b.Grow(size)
-	for _, p := range m.parts[:m.n] {
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-// versionMessage is the sentence for a finding about a component version.
-func versionMessage(f *Finding, r *Rule, reason string) string {
-	var m msg
-	switch f.Verdict {
-	case VerdictTooOld:
-		m.s(wouldViolate, "container ").q(f.Container).s(" uses ", f.Component, " ", f.Version)
-		m.foundIn(f)
-		m.s(", minimum ", f.Minimum)
-		if reason != "" {
-			m.s(" (", reason, ")")
-		}
-		m.s("; ", fixText(r))
-	case VerdictUnknown:
-		m.s(cannotCheck, "container ").q(f.Container).s(": ")
-		if f.Version != "" {
-			m.s(f.Component, " version ").q(f.Version)
-			m.foundIn(f)
-			if f.Minimum == MinimumControlPlane {
-				m.s(" cannot be compared with the control plane's version: ", reason)
-			} else {
-				m.s(" cannot be compared with minimum ", f.Minimum, ": ", reason)
-			}
-		} else {
-			m.s("image ").q(f.Image).s(" shows no ", f.Component, " version (", reason, "), minimum ", f.Minimum)
-		}
-		m.s("; ", unknownAdvice(f))
-	case VerdictNotApplicable:
-		m.s("container ").q(f.Container).s(" mounts no service-account token, so ", f.Component, " ", f.Version, " cannot hold a stale one")
-	default:
-		m.s("container ").q(f.Container).s(" uses ", f.Component, " ", f.Version)
-		m.foundIn(f)
-		m.s(", minimum ", f.Minimum)
-	}
-	return m.String()
-}
-
-func (m *msg) foundIn(f *Finding) {
-	m.s(" (found in ", sourceText(f.Source))
-	if f.Platform != "" {
-		m.s(" for ", f.Platform)
-	}
-	m.s(")")
-}
-
+// fixText is what to do about a too-old component.
 func fixText(r *Rule) string {
 	if r.Fix != "" {
 		return r.Fix
@@ -119,7 +158,8 @@ func fixText(r *Rule) string {
 	return "upgrade the client"
 }
 
-func unknownAdvice(f *Finding) string {
+// unknownFix is what to do about a component whose version is unknown.
+func unknownFix(f *Finding) string {
 	switch {
 	case f.Minimum == MinimumControlPlane:
 		return "pass --cluster-version (e.g. v1.30), or set controlPlaneVersion in the configuration"
@@ -131,35 +171,12 @@ func unknownAdvice(f *Finding) string {
 	return "fix the version, or exempt the image in the configuration"
 }
 
-// noSDKEvidenceMessage is the sentence for an application image with no
-// evidence of a client SDK.
-func noSDKEvidenceMessage(f *Finding, reason string, lookupFailed bool) string {
-	var m msg
-	m.s(cannotCheck, "container ").q(f.Container).s(": image ").q(f.Image).s(" shows no Kubernetes client SDK version (", reason, "); ")
+// noSDKEvidenceFix is what to do about an application image with no
+// evidence of a client SDK: when the lookup failed, the detail already
+// says what went wrong with the registry and what to do.
+func noSDKEvidenceFix(lookupFailed bool) string {
 	if lookupFailed {
-		// The reason says what went wrong with the registry and what to do.
-		m.s("if it persists, exempt the image")
-	} else {
-		m.s("attach an SBOM and enable registry lookups, or exempt the image")
+		return "if it persists, exempt the image"
 	}
-	return m.String()
-}
-
-func noSDKInSBOMMessage(f *Finding) string {
-	return new(msg).s("container ").q(f.Container).s(": the ", sourceText(f.Source), " of image ").q(f.Image).s(" lists no Kubernetes client SDK in the catalog").String()
-}
-
-func noTokenMessage(f *Finding) string {
-	return new(msg).s("container ").q(f.Container).s(" mounts no service-account token, so no client in it can hold a stale one").String()
-}
-
-func tokenExpirationMessage(f *Finding, volume string, seconds int64) string {
-	days := strconv.FormatInt(seconds/86400, 10)
-	return new(msg).s(wouldViolate, "volume ").q(volume).s(" requests a service-account token valid for ", days,
-		" days (expirationSeconds ", strconv.FormatInt(seconds, 10), "), above the 90-day maximum (7776000) that Amazon EKS accepts; set expirationSeconds to 7776000 or less and let the kubelet refresh it").String()
-}
-
-func legacyTokenMessage(f *Finding, volume, secret string) string {
-	return new(msg).s(wouldViolate, "volume ").q(volume).s(" mounts the legacy service-account token secret ").q(secret).
-		s(", which is never refreshed and is being removed from clusters; delete the volume and let the kubelet project a bound token (automountServiceAccountToken)").String()
+	return "attach an SBOM and enable registry lookups, or exempt the image"
 }

@@ -216,18 +216,18 @@ func TestRealWorldImages(t *testing.T) {
 			f := fs[0]
 			if tt.component == "" {
 				if f.Kind == policy.KindAddon {
-					t.Fatalf("taken for add-on %s: %s", f.Component, f.Message)
+					t.Fatalf("taken for add-on %s: %s", f.Component, f.Message())
 				}
 				return
 			}
 			if f.Component != tt.component {
-				t.Fatalf("component %q, want %q: %s", f.Component, tt.component, f.Message)
+				t.Fatalf("component %q, want %q: %s", f.Component, tt.component, f.Message())
 			}
 			if f.Verdict != tt.want {
-				t.Errorf("verdict %s, want %s: %s", f.Verdict, tt.want, f.Message)
+				t.Errorf("verdict %s, want %s: %s", f.Verdict, tt.want, f.Message())
 			}
-			if tt.reason != "" && !strings.Contains(f.Message, tt.reason) {
-				t.Errorf("message lacks %q: %s", tt.reason, f.Message)
+			if tt.reason != "" && !strings.Contains(f.Detail+"; "+f.Fix, tt.reason) {
+				t.Errorf("detail and fix lack %q: %+v", tt.reason, f)
 			}
 		})
 	}

@@ -101,16 +101,14 @@ func (c *Catalog) tokenFindings(pod *PodSpec, out []Finding) []Finding {
 	for i := range pod.Volumes {
 		v := &pod.Volumes[i]
 		if t := v.ServiceAccountToken; t != nil && t.ExpirationSeconds != nil && *t.ExpirationSeconds > MaxTokenSeconds {
-			f := Finding{Container: mountingContainer(pod, v.Name), Component: ComponentTokenExpiration, Kind: KindToken,
-				Source: SourcePodSpec, Verdict: VerdictTooOld}
-			f.Message = tokenExpirationMessage(&f, v.Name, *t.ExpirationSeconds)
-			out = append(out, f)
+			out = append(out, Finding{Container: mountingContainer(pod, v.Name), Component: ComponentTokenExpiration, Kind: KindToken,
+				Source: SourcePodSpec, Verdict: VerdictTooOld, Reason: ReasonTokenExpiration, Fix: fixTokenExpiration,
+				Volume: v.Name, ExpirationSeconds: *t.ExpirationSeconds})
 		}
 		if isLegacyTokenSecret(pod, v) {
-			f := Finding{Container: mountingContainer(pod, v.Name), Component: ComponentLegacyTokenSecret, Kind: KindToken,
-				Source: SourcePodSpec, Verdict: VerdictTooOld}
-			f.Message = legacyTokenMessage(&f, v.Name, v.SecretName)
-			out = append(out, f)
+			out = append(out, Finding{Container: mountingContainer(pod, v.Name), Component: ComponentLegacyTokenSecret, Kind: KindToken,
+				Source: SourcePodSpec, Verdict: VerdictTooOld, Reason: ReasonLegacyTokenSecret, Fix: fixLegacyToken,
+				Volume: v.Name, Secret: v.SecretName})
 		}
 	}
 	return out

@@ -122,7 +122,7 @@ func TestFACTSTraps(t *testing.T) {
 				t.Fatalf("%d findings: %+v", len(fs), fs)
 			}
 			if fs[0].Verdict != tt.want {
-				t.Errorf("verdict %s, want %s: %s", fs[0].Verdict, tt.want, fs[0].Message)
+				t.Errorf("verdict %s, want %s: %s", fs[0].Verdict, tt.want, fs[0].Message())
 			}
 			if tt.found != "" && tt.min != "" {
 				if naive := naiveVerdict(tt.found, tt.min); naive == tt.want {

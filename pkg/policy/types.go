@@ -71,6 +71,19 @@ type Container struct {
 	Image        string
 	Kind         ContainerKind
 	VolumeMounts []VolumeMount
+	// Env holds the container's environment variables whose names start
+	// with "AWS_" (IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, EKS
+	// Pod Identity's AWS_CONTAINER_CREDENTIALS_FULL_URI and
+	// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AWS_REGION ...), in spec
+	// order; nil when there are none.
+	Env []EnvVar
+}
+
+// EnvVar is a container environment variable. Value is empty when the
+// variable is set from a source (valueFrom) rather than a literal value.
+type EnvVar struct {
+	Name  string
+	Value string
 }
 
 // VolumeMount names a pod volume mounted into a container.

@@ -52,7 +52,7 @@ func WriteText(w, errw io.Writer, r *Report) error {
 					fmt.Fprintf(w, "\n%s:\n", sectionTitle(want))
 					header = true
 				}
-				fmt.Fprintf(w, "  %s %s/%s: %s\n", nsPrefix(res.Namespace), res.Kind, res.Name, f.Message)
+				fmt.Fprintf(w, "  %s %s/%s: %s\n", nsPrefix(res.Namespace), res.Kind, res.Name, f.Message())
 			}
 		}
 	}

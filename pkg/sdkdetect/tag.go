@@ -2,9 +2,9 @@ package sdkdetect
 
 import (
 	"context"
-	"strconv"
-	"strings"
+	"errors"
 
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -15,26 +15,25 @@ type TagOnly struct{}
 
 // Evidence parses the reference; an invalid one is evidence that is
 // unavailable, with the parse error as the reason.
-func (TagOnly) Evidence(_ context.Context, image string) *policy.Evidence {
+func (TagOnly) Evidence(_ context.Context, _ *policy.Puller, image string) *policy.Evidence {
 	return TagEvidence(image)
 }
 
 // TagEvidence returns the evidence an image reference carries by itself.
 func TagEvidence(image string) *policy.Evidence {
-	ref, err := ParseImage(image)
+	ref, err := imageref.Parse(image)
 	if err != nil {
-		return &policy.Evidence{Ref: policy.ImageRef{Original: image}, Unavailable: "the image reference is invalid: " + refErrorDetail(err, image)}
+		return &policy.Evidence{Ref: policy.ImageRef{Original: image}, Unavailable: "the image reference is invalid: " + refErrorDetail(err)}
 	}
 	return &policy.Evidence{Ref: ref}
 }
 
-// refErrorDetail returns what is wrong with image, without the
-// `invalid image reference "<image>": ` prefix: messages already quote
+// refErrorDetail returns what is wrong with an image reference, without
+// the `invalid image reference "<image>": ` prefix: messages already quote
 // the image once.
-func refErrorDetail(err error, image string) string {
-	msg := err.Error()
-	if d, ok := strings.CutPrefix(msg, ErrInvalidReference.Error()+" "+strconv.Quote(image)+": "); ok {
-		return d
+func refErrorDetail(err error) string {
+	if e, ok := errors.AsType[*imageref.Error](err); ok {
+		return e.Detail
 	}
-	return msg
+	return err.Error()
 }

@@ -68,6 +68,41 @@ func TestPodSpecFromCore(t *testing.T) {
 				},
 			},
 		},
+		{
+			name: "env: AWS_* variables kept in order, literal values only",
+			in: &corev1.PodSpec{
+				InitContainers: []corev1.Container{{Name: "i", Image: "i:1", Env: []corev1.EnvVar{{Name: "AWS_REGION", Value: "us-east-1"}}}},
+				Containers: []corev1.Container{
+					{Name: "none", Image: "c:1", Env: []corev1.EnvVar{{Name: "PORT", Value: "80"}, {Name: "aws_region", Value: "x"}, {Name: "MY_AWS_ROLE", Value: "x"}}},
+					{Name: "irsa", Image: "c:2", Env: []corev1.EnvVar{
+						{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
+						{Name: "LOG_LEVEL", Value: "info"},
+						{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::123456789012:role/api"},
+						{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+					}},
+				},
+				EphemeralContainers: []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+					Name: "e", Image: "e:1", Env: []corev1.EnvVar{
+						{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+						{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+					}}}},
+			},
+			want: policy.PodSpec{
+				Containers: []policy.Container{
+					{Name: "i", Image: "i:1", Kind: policy.ContainerInit, Env: []policy.EnvVar{{Name: "AWS_REGION", Value: "us-east-1"}}},
+					{Name: "none", Image: "c:1", Kind: policy.ContainerRegular},
+					{Name: "irsa", Image: "c:2", Kind: policy.ContainerRegular, Env: []policy.EnvVar{
+						{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
+						{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::123456789012:role/api"},
+						{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+					}},
+					{Name: "e", Image: "e:1", Kind: policy.ContainerEphemeral, Env: []policy.EnvVar{
+						{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+						{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"},
+					}},
+				},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +116,8 @@ func TestPodSpecFromCore(t *testing.T) {
 
 func TestPodSpecFromCoreDoesNotAlias(t *testing.T) {
 	in := benchPodSpec()
+	in.InitContainers[0].Env = []corev1.EnvVar{{Name: "AWS_REGION", Value: "us-east-1"}}
+	in.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_REGION", Value: "us-east-1"}}
 	got := PodSpecFromCore(in)
 	*in.AutomountServiceAccountToken = false
 	*in.Volumes[0].Projected.Sources[0].ServiceAccountToken.ExpirationSeconds = 1
@@ -94,6 +131,10 @@ func TestPodSpecFromCoreDoesNotAlias(t *testing.T) {
 	got.Containers[0].VolumeMounts = append(got.Containers[0].VolumeMounts, policy.VolumeMount{Name: "x"})
 	if n := got.Containers[1].VolumeMounts[0].Name; n != "kube-api-access" {
 		t.Errorf("second container's first mount = %q after append to the first", n)
+	}
+	got.Containers[0].Env = append(got.Containers[0].Env, policy.EnvVar{Name: "x"})
+	if n := got.Containers[1].Env[0].Name; n != "AWS_REGION" {
+		t.Errorf("second container's first variable = %q after append to the first", n)
 	}
 }
 
@@ -123,12 +164,34 @@ func benchPodSpec() *corev1.PodSpec {
 	}
 }
 
+// benchEnv is the environment the EKS pod identity webhook leaves for
+// IRSA among a container's own variables.
+var benchEnv = []corev1.EnvVar{
+	{Name: "LOG_LEVEL", Value: "info"},
+	{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+	{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
+	{Name: "AWS_DEFAULT_REGION", Value: "us-east-1"},
+	{Name: "AWS_REGION", Value: "us-east-1"},
+	{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::123456789012:role/api"},
+	{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+}
+
 func BenchmarkPodSpecFromCore(b *testing.B) {
 	benches := []struct {
 		name string
 		spec *corev1.PodSpec
 	}{
 		{name: "typical", spec: benchPodSpec()},
+		{name: "irsa", spec: func() *corev1.PodSpec {
+			s := benchPodSpec()
+			for i := range s.InitContainers {
+				s.InitContainers[i].Env = benchEnv
+			}
+			for i := range s.Containers {
+				s.Containers[i].Env = benchEnv
+			}
+			return s
+		}()},
 		{name: "containers=50", spec: func() *corev1.PodSpec {
 			s := benchPodSpec()
 			for i := 0; len(s.Containers) < 50; i++ {

@@ -3,7 +3,6 @@ package workload
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	appsv1beta1 "k8s.io/api/apps/v1beta1"
@@ -42,86 +41,34 @@ type Workload struct {
 // a Pod and "spec.template.spec" for a Deployment.
 func (w *Workload) PodSpecPath() string { return podSpecPath(w.Kind) }
 
+// podSpecPath is the path for a kind of the table, and spec.template.spec
+// for any other (a custom resource with a pod template, see
+// podTemplateCRD).
 func podSpecPath(kind string) string {
-	switch kind {
-	case "Pod":
-		return "spec"
-	case "CronJob":
-		return "spec.jobTemplate.spec.template.spec"
-	default:
-		return "spec.template.spec"
+	if k, ok := KindNamed(kind); ok {
+		return k.Spec.Path()
 	}
-}
-
-// workloadVersions lists, per group and kind, the versions tokenguard reads.
-// Every listed version has the pod template at the same path as v1, so the
-// manifest reader decodes all of them into the v1 type.
-var workloadVersions = map[string]map[string][]string{
-	"": {
-		"Pod":                   {"v1"},
-		"ReplicationController": {"v1"},
-	},
-	"apps": {
-		"Deployment":  {"v1", "v1beta1", "v1beta2"},
-		"StatefulSet": {"v1", "v1beta1", "v1beta2"},
-		"DaemonSet":   {"v1", "v1beta2"},
-		"ReplicaSet":  {"v1", "v1beta2"},
-	},
-	"extensions": {
-		"Deployment": {"v1beta1"},
-		"DaemonSet":  {"v1beta1"},
-		"ReplicaSet": {"v1beta1"},
-	},
-	"batch": {
-		"Job":     {"v1"},
-		"CronJob": {"v1", "v1beta1", "v2alpha1"},
-	},
-}
-
-// splitAPIVersion splits "apps/v1" into "apps", "v1" and "v1" into "", "v1".
-func splitAPIVersion(apiVersion string) (group, version string) {
-	if i := strings.IndexByte(apiVersion, '/'); i >= 0 {
-		return apiVersion[:i], apiVersion[i+1:]
-	}
-	return "", apiVersion
+	return InTemplate.Path()
 }
 
 // classify tells whether apiVersion/kind is a workload: isWorkload is true
-// when the group and kind are a workload's, and supported is true when the
-// version is one tokenguard reads too.
+// when the group and kind are a workload's (Kind.Group or the group of one
+// of its OlderAPIVersions), and supported is true when the version is one
+// tokenguard reads too.
 func classify(apiVersion, kind string) (isWorkload, supported bool) {
-	group, version := splitAPIVersion(apiVersion)
-	versions, ok := workloadVersions[group][kind]
-	if !ok {
-		return false, false
-	}
-	for _, v := range versions {
-		if v == version {
-			return true, true
+	for i := range kinds {
+		if kinds[i].Kind == kind {
+			return kinds[i].reads(apiVersion)
 		}
 	}
-	return true, false
+	return false, false
 }
 
-// newV1Object returns an empty v1 object for a workload kind, or nil.
+// newV1Object returns an empty object of a workload kind's served version,
+// or nil.
 func newV1Object(kind string) runtime.Object {
-	switch kind {
-	case "Pod":
-		return &corev1.Pod{}
-	case "ReplicationController":
-		return &corev1.ReplicationController{}
-	case "Deployment":
-		return &appsv1.Deployment{}
-	case "StatefulSet":
-		return &appsv1.StatefulSet{}
-	case "DaemonSet":
-		return &appsv1.DaemonSet{}
-	case "ReplicaSet":
-		return &appsv1.ReplicaSet{}
-	case "Job":
-		return &batchv1.Job{}
-	case "CronJob":
-		return &batchv1.CronJob{}
+	if k, ok := KindNamed(kind); ok {
+		return k.newObject()
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package workload
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
@@ -54,6 +56,98 @@ type jsonContainer struct {
 		Name      string `json:"name"`
 		MountPath string `json:"mountPath"`
 	} `json:"volumeMounts"`
+	Env jsonAWSEnv `json:"env"`
+}
+
+// jsonAWSEnv is a container's env reduced to the variables named AWS_*, in
+// order, with their literal values; nil when there are none.
+//
+// Most containers have no such variable, and their env costs what skipping
+// it did before: encoding/json has scanned the array already, and one pass
+// over its bytes finds no "AWS_ string start. Only an env holding one (or a
+// backslash: an escape could spell a name's "AWS_") is decoded, with
+// encoding/json, its names and values as raw literals: only the AWS_*
+// entries become strings.
+type jsonAWSEnv []policy.EnvVar
+
+var quotedAWSPrefix = []byte(`"` + awsEnvPrefix)
+
+func (e *jsonAWSEnv) UnmarshalJSON(data []byte) error {
+	*e = nil
+	switch {
+	case len(data) > 0 && data[0] == 'n': // null
+		return nil
+	case len(data) > 0 && data[0] == '[' && bytes.IndexByte(data, '\\') < 0 && !bytes.Contains(data, quotedAWSPrefix):
+		return nil
+	}
+	// Each entry is an object: there are at most as many as '{'.
+	all := make([]struct {
+		Name  rawLiteral `json:"name"`
+		Value rawLiteral `json:"value"`
+	}, 0, bytes.Count(data, []byte{'{'}))
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	n := 0
+	for i := range all {
+		if all[i].Name.mayBeAWSEnv() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]policy.EnvVar, 0, n)
+	for i := range all {
+		if !all[i].Name.mayBeAWSEnv() {
+			continue
+		}
+		name, err := all[i].Name.string()
+		if err != nil {
+			return err
+		}
+		if !isAWSEnv(name) {
+			continue
+		}
+		value, err := all[i].Value.string()
+		if err != nil {
+			return err
+		}
+		out = append(out, policy.EnvVar{Name: name, Value: value})
+	}
+	if len(out) > 0 {
+		*e = out
+	}
+	return nil
+}
+
+// rawLiteral is a JSON value as encoding/json hands it to an Unmarshaler:
+// the input's own bytes, not a copy, so it is read before that input is
+// released (within jsonAWSEnv.UnmarshalJSON).
+type rawLiteral []byte
+
+func (r *rawLiteral) UnmarshalJSON(data []byte) error {
+	*r = data
+	return nil
+}
+
+// mayBeAWSEnv reports whether r is a JSON string that starts with "AWS_",
+// or may once its escapes are decoded.
+func (r rawLiteral) mayBeAWSEnv() bool {
+	return bytes.HasPrefix(r, quotedAWSPrefix) || len(r) > 0 && r[0] == '"' && bytes.IndexByte(r, '\\') >= 0
+}
+
+// string decodes a JSON string as encoding/json does; absent or null is "".
+func (r rawLiteral) string() (string, error) {
+	switch {
+	case len(r) == 0 || r[0] == 'n':
+		return "", nil
+	case len(r) >= 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 && utf8.Valid(r):
+		return string(r[1 : len(r)-1]), nil // as encoding/json's unquote
+	}
+	var s string
+	err := json.Unmarshal(r, &s)
+	return s, err
 }
 
 type jsonVolume struct {
@@ -99,19 +193,19 @@ type Object struct {
 // Workload returns the workload of the given API group and kind that obj
 // holds, as FromJSON does.
 func (obj *Object) Workload(group, kind string) (w Workload, ok bool, err error) {
-	if !IsWorkloadKind(group, kind) {
+	k := lookupKind(group, kind)
+	if k == nil {
 		return Workload{}, false, nil
 	}
 	w = Workload{Kind: kind, Namespace: obj.Metadata.Namespace, Name: obj.Metadata.Name}
 	spec := &obj.Spec.jsonPodSpec
-	switch {
-	case kind == "Pod":
-	case kind == "CronJob":
+	switch k.Spec {
+	case InJobTemplate:
 		if obj.Spec.JobTemplate == nil {
 			return w, true, fmt.Errorf("%s has no spec.jobTemplate", kind)
 		}
 		spec = &obj.Spec.JobTemplate.Spec.Template.Spec
-	default:
+	case InTemplate:
 		if obj.Spec.Template == nil {
 			return w, true, fmt.Errorf("%s has no spec.template", kind)
 		}
@@ -119,20 +213,6 @@ func (obj *Object) Workload(group, kind string) (w Workload, ok bool, err error)
 	}
 	w.Pod = spec.podSpec()
 	return w, true, nil
-}
-
-// IsWorkloadKind reports whether group and kind name a workload: a kind
-// with a pod spec or a pod template.
-func IsWorkloadKind(group, kind string) bool {
-	switch group {
-	case "":
-		return kind == "Pod" || kind == "ReplicationController"
-	case "apps":
-		return kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet"
-	case "batch":
-		return kind == "Job" || kind == "CronJob"
-	}
-	return false
 }
 
 // podSpec converts with the same rules as PodSpecFromCore: containers in
@@ -172,7 +252,7 @@ func (s *jsonPodSpec) podSpec() policy.PodSpec {
 func appendJSONContainers(out []policy.Container, cs []jsonContainer, kind policy.ContainerKind) []policy.Container {
 	for i := range cs {
 		c := &cs[i]
-		pc := policy.Container{Name: c.Name, Image: c.Image, Kind: kind}
+		pc := policy.Container{Name: c.Name, Image: c.Image, Kind: kind, Env: c.Env}
 		if len(c.VolumeMounts) > 0 {
 			pc.VolumeMounts = make([]policy.VolumeMount, len(c.VolumeMounts))
 			for j, m := range c.VolumeMounts {

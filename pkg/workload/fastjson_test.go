@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	clientsetscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // TestFromJSONAgreesWithFromObject decodes every admission fixture and
@@ -43,6 +45,9 @@ func TestFromJSONAgreesWithFromObject(t *testing.T) {
 		t.Fatalf("only %d objects", len(objects))
 	}
 	objects = append(objects, []byte(podWithPullSecrets), []byte(deploymentWithPullSecrets))
+	for _, o := range awsEnvObjects {
+		objects = append(objects, []byte(o))
+	}
 	compared := 0
 	for i, raw := range objects {
 		obj, gvk, err := decoder.Decode(raw, nil, nil)
@@ -64,7 +69,7 @@ func TestFromJSONAgreesWithFromObject(t *testing.T) {
 		}
 		compared++
 	}
-	if compared < 18 {
+	if compared < 18+len(awsEnvObjects) {
 		t.Errorf("compared only %d workloads", compared)
 	}
 }
@@ -110,6 +115,73 @@ func TestFromJSONImagePullSecrets(t *testing.T) {
 		}
 		if !reflect.DeepEqual(w.Pod.ImagePullSecrets, tt.want) {
 			t.Errorf("%s: ImagePullSecrets = %q, want %q", tt.kind, w.Pod.ImagePullSecrets, tt.want)
+		}
+	}
+}
+
+// awsEnvObjects are pods whose env the fast decoder must read as the typed
+// decode does: its "AWS_ check skipped, taken, and fooled by an escape.
+var awsEnvObjects = []string{
+	irsaPod,
+	// EKS Pod Identity, in init, regular and ephemeral containers; a
+	// value from a source; names that only look like AWS_ ones.
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{
+	 "initContainers":[{"name":"i","image":"i:1","env":[{"name":"AWS_REGION","valueFrom":{"configMapKeyRef":{"name":"aws","key":"region"}}}]}],
+	 "containers":[{"name":"c","image":"c:1","env":[{"name":"AWS","value":"x"},{"name":"aws_region","value":"x"},{"name":"MY_AWS_ROLE","value":"x"},
+	  {"name":"AWS_CONTAINER_CREDENTIALS_FULL_URI","value":"http://169.254.170.23/v1/credentials"},
+	  {"name":"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE","value":"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"}]}],
+	 "ephemeralContainers":[{"name":"e","image":"e:1","env":[{"name":"AWS_PROFILE","value":"debug"}]}]}}`,
+	// A name spelt with an escape; a value that looks like a name; null
+	// and empty envs.
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
+	 {"name":"a","image":"a:1","env":[{"name":"AWS\u005fROLE_ARN","value":"arn"}]},
+	 {"name":"x","image":"x:1","env":[{"name":"X","value":"\"AWS_"}]},
+	 {"name":"b","image":"b:1","env":[{"name":"Y","value":"\"AWS_ROLE_ARN"}]},
+	 {"name":"c","image":"c:1","env":null},{"name":"d","image":"d:1","env":[]},
+	 {"name":"e","image":"e:1","env":[{"name":"AWS_ROLE_ARN","value":null},{"value":"v","name":"AWS_REGION"}]}]}}`,
+	// A CronJob with IRSA's variables.
+	`{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c"},"spec":{"schedule":"@daily","jobTemplate":{"spec":{"template":{"spec":{
+	 "restartPolicy":"Never","containers":[{"name":"c","image":"c:1","env":[{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::1:role/r"},
+	 {"name":"AWS_WEB_IDENTITY_TOKEN_FILE","value":"/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}]}]}}}}}}`,
+}
+
+func TestFromJSONAWSEnv(t *testing.T) {
+	for i, tt := range []struct {
+		raw  string
+		want map[string][]policy.EnvVar // by container
+	}{
+		{awsEnvObjects[1], map[string][]policy.EnvVar{
+			"i": {{Name: "AWS_REGION"}},
+			"c": {{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+				{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Value: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"}},
+			"e": {{Name: "AWS_PROFILE", Value: "debug"}},
+		}},
+		{awsEnvObjects[2], map[string][]policy.EnvVar{
+			"a": {{Name: "AWS_ROLE_ARN", Value: "arn"}},
+			"e": {{Name: "AWS_ROLE_ARN"}, {Name: "AWS_REGION", Value: "v"}},
+		}},
+		// The last "env" wins, as in the typed decode.
+		{`{"spec":{"containers":[{"name":"a","image":"a:1","env":[{"name":"AWS_REGION","value":"x"}],"env":null},
+		  {"name":"b","image":"b:1","env":[{"name":"AWS_REGION","value":"x"}],"env":[{"name":"AWS_REGION","value":"y"}]}]}}`,
+			map[string][]policy.EnvVar{"b": {{Name: "AWS_REGION", Value: "y"}}}},
+	} {
+		w, ok, err := FromJSON("", "Pod", []byte(tt.raw))
+		if !ok || err != nil {
+			t.Fatalf("%d: ok %v err %v", i, ok, err)
+		}
+		for _, c := range w.Pod.Containers {
+			if !reflect.DeepEqual(c.Env, tt.want[c.Name]) {
+				t.Errorf("%d: container %s: Env = %+v, want %+v", i, c.Name, c.Env, tt.want[c.Name])
+			}
+		}
+	}
+	for _, raw := range []string{
+		`{"spec":{"containers":[{"name":"a","image":"a:1","env":"AWS_"}]}}`,
+		`{"spec":{"containers":[{"name":"a","image":"a:1","env":[{"name":"AWS_X","value":1}]}]}}`,
+		`{"spec":{"containers":[{"name":"a","image":"a:1","env":{"name":"AWS_X"}}]}}`,
+	} {
+		if _, _, err := FromJSON("", "Pod", []byte(raw)); err == nil {
+			t.Errorf("%s: no error", raw)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package workload
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,6 +67,52 @@ func FuzzDecode(f *testing.F) {
 			if n < 1 || k == "" {
 				t.Fatalf("skipped[%q] = %d", k, n)
 			}
+		}
+	})
+}
+
+// FuzzFromJSON holds the fast decoder against the typed one: whenever both
+// read an object of a kind of the table, they must agree on its pod spec,
+// AWS_* environment included. The typed side decodes with encoding/json too,
+// so that both resolve duplicate and differently cased keys alike.
+func FuzzFromJSON(f *testing.F) {
+	for i, o := range awsEnvObjects {
+		f.Add(uint8(i), []byte(o))
+	}
+	f.Add(uint8(0), []byte(podWithPullSecrets))
+	f.Add(uint8(2), []byte(deploymentWithPullSecrets))
+	fixtures, _ := filepath.Glob("../../test/load/fixtures/*.json")
+	for i, name := range fixtures {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var r struct {
+			Request struct{ Object json.RawMessage }
+		}
+		if json.Unmarshal(data, &r) == nil {
+			f.Add(uint8(i), []byte(r.Request.Object))
+		}
+	}
+	f.Add(uint8(0), []byte(`{"spec":{"containers":[{"name":"a","image":"a","env":[{"name":"AWS_X","value":"1"}],"ENV":null,"Env":[{"NAME":"AWS_Y"}]}]}}`))
+	table := Kinds()
+	f.Fuzz(func(t *testing.T, kind uint8, raw []byte) {
+		k := &table[int(kind)%len(table)]
+		got, ok, err := FromJSON(k.Group, k.Kind, raw)
+		if !ok {
+			t.Fatalf("FromJSON(%s) is not a workload", k.Kind)
+		}
+		obj := k.newObject()
+		if json.Unmarshal(raw, obj) != nil || err != nil {
+			return // the fast decoder checks less, and more (a template is required)
+		}
+		want, _, wantErr := FromObject(obj)
+		if wantErr != nil {
+			t.Fatal(wantErr)
+		}
+		want.APIVersion = ""
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", k.Kind, dumpPod(got.Pod), dumpPod(want.Pod))
 		}
 	})
 }

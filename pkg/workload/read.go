@@ -159,6 +159,7 @@ func pathError(path string, err error) *DocError {
 func Decode(source string, r io.Reader) Result {
 	d := decoder{source: source}
 	s := newSplitter(r, MaxDocumentSize)
+	defer s.release()
 	for {
 		data, tooLarge, err := s.next()
 		if err == io.EOF {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"sync"
 )
 
 // MaxDocumentSize caps one document of a manifest; a larger document is
@@ -31,8 +32,26 @@ type splitter struct {
 	start   int   // 1-based line of the file where the last section starts
 }
 
+// splitReaders holds the splitters' 64 KiB read buffers: allocated for each
+// stream, they were most of what splitting a small file allocates.
+var splitReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// newSplitter returns a splitter of r; release it when done.
 func newSplitter(r io.Reader, max int) *splitter {
-	return &splitter{r: bufio.NewReaderSize(r, 64<<10), max: max, atStart: true}
+	br := splitReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &splitter{r: br, max: max, atStart: true}
+}
+
+// release returns the read buffer to the pool; s is unusable afterwards.
+// The last section returned stays valid: it is in the splitter's own
+// buffer, not the reader's.
+func (s *splitter) release() {
+	if s.r != nil {
+		s.r.Reset(nil)
+		splitReaders.Put(s.r)
+		s.r = nil
+	}
 }
 
 // next returns the next non-blank section (valid until the next call) and

@@ -21,7 +21,7 @@ func BenchmarkColdLookup(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		s := New(Options{Timeout: 10 * time.Second, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued})
-		if ev := s.Evidence(ctx, image); ev.SBOM == "" {
+		if ev := s.Evidence(ctx, nil, image); ev.SBOM == "" {
 			b.Fatalf("no SBOM: %+v", ev)
 		}
 		s.Close()
@@ -37,11 +37,11 @@ func BenchmarkWarmLookup(b *testing.B) {
 	image := r.host + "/acme/api:1.4"
 	ctx := context.Background()
 	s := newSource(b, Options{Timeout: 10 * time.Second})
-	s.Evidence(ctx, image)
+	s.Evidence(ctx, nil, image)
 	r.reset()
 	b.ReportAllocs()
 	for b.Loop() {
-		if ev := s.Evidence(ctx, image); ev.SBOM == "" {
+		if ev := s.Evidence(ctx, nil, image); ev.SBOM == "" {
 			b.Fatalf("no SBOM: %+v", ev)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 )
 
@@ -367,7 +368,11 @@ func remotePut(ref name.Reference, d *remote.Descriptor) error { return remote.P
 
 func mustParse(t testing.TB, s *Source, image string) name.Reference {
 	t.Helper()
-	ref, err := s.parse(image, "")
+	pr, err := imageref.Parse(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := s.reference(pr)
 	if err != nil {
 		t.Fatal(err)
 	}

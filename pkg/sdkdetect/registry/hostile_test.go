@@ -312,7 +312,7 @@ func TestContextCancelled(t *testing.T) {
 	s := newSource(t, Options{Timeout: 5 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	ev := s.Evidence(ctx, r.host+"/acme/api:1.4")
+	ev := s.Evidence(ctx, nil, r.host+"/acme/api:1.4")
 	if !strings.Contains(ev.Unavailable, "cancelled") {
 		t.Errorf("Unavailable = %q", ev.Unavailable)
 	}

@@ -1,26 +1,17 @@
 package registry
 
 import (
-	"context"
-
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
-// creds are the credentials of one review: a keychain tried before
-// Options.Keychain, and the caller's stable name for it.
-type creds struct {
-	key string
-	kc  authn.Keychain
-}
-
-type credsKey struct{}
-
-// WithKeychain returns a context whose lookups (Evidence, Prefetch) try kc
-// before Options.Keychain: the credentials of one review, such as a pod's
-// image pull secrets. key names kc stably and must change whenever kc's
-// credentials do (for instance "namespace/serviceaccount/secret@resourceVersion,...");
-// registry clients are kept per registry and key. An empty key or a nil kc
-// leaves ctx unchanged.
+// Credentials gives the credentials of whoever pulls an image: a keychain
+// tried before Options.Keychain, and a stable name for it. key must change
+// whenever kc's credentials do (for instance
+// "namespace/serviceaccount/secret@resourceVersion,..."); registry clients
+// are kept per registry and key. An empty key or a nil kc means none.
+// pullsecrets.PullSecrets.Keychain is one.
 //
 // What a lookup finds (labels, SBOM packages, the digest a tag points at)
 // is not secret and stays cached for every caller: a digest learnt with one
@@ -28,16 +19,25 @@ type credsKey struct{}
 // already on a node serves every pod with imagePullPolicy IfNotPresent.
 // Failures are remembered per key, so that a lookup without credentials
 // does not answer for one with them.
-func WithKeychain(ctx context.Context, key string, kc authn.Keychain) context.Context {
-	if key == "" || kc == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, credsKey{}, creds{key: key, kc: kc})
+type Credentials func(namespace, serviceAccount string, pullSecrets []string) (key string, kc authn.Keychain)
+
+// creds are the credentials of one lookup.
+type creds struct {
+	key string
+	kc  authn.Keychain
 }
 
-func credsFrom(ctx context.Context) creds {
-	c, _ := ctx.Value(credsKey{}).(creds)
-	return c
+// credsOf resolves who pulls into credentials; none without
+// Options.Credentials or a puller.
+func (s *Source) credsOf(p *policy.Puller) creds {
+	if s.opts.Credentials == nil || p == nil {
+		return creds{}
+	}
+	key, kc := s.opts.Credentials(p.Namespace, p.ServiceAccount, p.PullSecrets)
+	if key == "" || kc == nil {
+		return creds{}
+	}
+	return creds{key: key, kc: kc}
 }
 
 // scoped is the cache or flight key of a failure (or of work) done with c:

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // basicKeychain hands user:pass to host and nothing to other registries.
@@ -41,30 +43,46 @@ func newBasicAuthRegistry(t *testing.T, user, pass string) (*testRegistry, *atom
 	return r, &locked
 }
 
-func TestWithKeychain(t *testing.T) {
+func TestCredentials(t *testing.T) {
 	r, locked := newBasicAuthRegistry(t, "alice", "s3cret")
 	idx := fixture(t, r)
 	locked.Store(true)
-	s := newSource(t, Options{Timeout: 10 * time.Second})
+	// The team namespace's regcred holds the right credentials, its wrong
+	// secret the wrong ones; other pullers have none.
+	creds := func(namespace, serviceAccount string, secrets []string) (string, authn.Keychain) {
+		if namespace != "team" || len(secrets) != 1 {
+			return "", nil
+		}
+		switch secrets[0] {
+		case "regcred":
+			return "team/regcred@1", basicKeychain{r.host, "alice", "s3cret"}
+		case "wrong":
+			return "team/wrong@1", basicKeychain{r.host, "alice", "wrong"}
+		}
+		return "", nil
+	}
+	s := newSource(t, Options{Timeout: 10 * time.Second, Credentials: creds})
 	image := r.host + "/acme/api:1.4"
-	lookup := func(ctx context.Context) string {
-		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	lookup := func(p *policy.Puller) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		ev := s.Evidence(ctx, image)
+		ev := s.Evidence(ctx, p, image)
 		if ev.Unavailable != "" {
 			return ev.Unavailable
 		}
 		return ev.SBOM + " " + strings.Join(pkgs(ev.Packages), " ")
 	}
 	const found = "sbom:spdx-referrer golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer"
+	nobody := &policy.Puller{Namespace: "other"}
+	bad := &policy.Puller{Namespace: "team", PullSecrets: []string{"wrong"}}
+	good := &policy.Puller{Namespace: "team", PullSecrets: []string{"regcred"}}
 
 	// Without credentials: a 401.
-	if got := lookup(context.Background()); !strings.Contains(got, "401") {
+	if got := lookup(nobody); !strings.Contains(got, "401") {
 		t.Fatalf("without credentials: %q, want a 401", got)
 	}
 	// Wrong credentials: a 401 too, not the cached one.
 	r.reset()
-	bad := WithKeychain(context.Background(), "team/wrong@1", basicKeychain{r.host, "alice", "wrong"})
 	if got := lookup(bad); !strings.Contains(got, "401") {
 		t.Fatalf("with wrong credentials: %q, want a 401", got)
 	}
@@ -72,29 +90,28 @@ func TestWithKeychain(t *testing.T) {
 		t.Error("the lookup with credentials was answered by the failure cached without them")
 	}
 	// The pull secret's credentials: the SBOM.
-	good := WithKeychain(context.Background(), "team/regcred@1", basicKeychain{r.host, "alice", "s3cret"})
 	if got := lookup(good); got != found {
 		t.Fatalf("with credentials: %q, want %q", got, found)
 	}
 	// Evidence is not secret: once found it answers everyone, from the
 	// cache.
 	r.reset()
-	for _, ctx := range []context.Context{context.Background(), bad, good} {
-		if got := lookup(ctx); got != found {
+	for _, p := range []*policy.Puller{nil, nobody, bad, good} {
+		if got := lookup(p); got != found {
 			t.Errorf("cached: %q, want %q", got, found)
 		}
 	}
 	if n := r.requests.Load(); n != 0 {
 		t.Errorf("cached lookups sent %d requests: %q", n, r.requestLog())
 	}
-	// Prefetch carries the credentials too.
+	// Prefetch uses the puller's credentials too.
 	locked.Store(false)
 	r.quiet(func() { pushIndexTag(t, r, idx, "latest") })
 	locked.Store(true)
-	s.Prefetch(good, r.host+"/acme/api:latest")
+	s.Prefetch(context.Background(), good, r.host+"/acme/api:latest")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if rec, ok := s.cached(mustParse(t, s, r.host+"/acme/api:latest"), credsFrom(good)); ok && rec.unavailable == "" {
+		if rec, ok := s.cached(mustParse(t, s, r.host+"/acme/api:latest"), s.credsOf(good)); ok && rec.unavailable == "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -104,10 +121,14 @@ func TestWithKeychain(t *testing.T) {
 	}
 }
 
-func TestWithKeychainEmpty(t *testing.T) {
-	ctx := context.Background()
-	if WithKeychain(ctx, "", basicKeychain{}) != ctx || WithKeychain(ctx, "k", nil) != ctx {
-		t.Error("WithKeychain without key or keychain changed the context")
+func TestCredentialsEmpty(t *testing.T) {
+	none := func(string, string, []string) (string, authn.Keychain) { return "", basicKeychain{} }
+	noKC := func(string, string, []string) (string, authn.Keychain) { return "k", nil }
+	for _, c := range []Credentials{nil, none, noKC} {
+		s := &Source{opts: Options{Credentials: c}}
+		if got := s.credsOf(&policy.Puller{Namespace: "ns"}); got.key != "" || got.kc != nil {
+			t.Errorf("credentials without key or keychain: %+v", got)
+		}
 	}
 }
 

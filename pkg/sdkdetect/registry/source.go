@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 )
@@ -52,6 +53,10 @@ type Options struct {
 	Registries []string
 	// Keychain finds credentials per registry. Default: authn.DefaultKeychain.
 	Keychain authn.Keychain
+	// Credentials, when set, gives the credentials of whoever pulls an
+	// image (a pod's image pull secrets and service account's), tried
+	// before Keychain; see Credentials. Default: none.
+	Credentials Credentials
 	// Transport sends the HTTP requests. Default: a clone of
 	// remote.DefaultTransport (and one without TLS verification for
 	// InsecureRegistries).
@@ -197,7 +202,7 @@ func (s *Source) Close() {
 // context's deadline, if sooner); past it, or when the registry fails, it
 // returns tag evidence with Unavailable saying why. The returned Labels and
 // Packages are shared with the cache and must not be modified.
-func (s *Source) Evidence(ctx context.Context, image string) *policy.Evidence {
+func (s *Source) Evidence(ctx context.Context, puller *policy.Puller, image string) *policy.Evidence {
 	ev := sdkdetect.TagEvidence(image)
 	if ev.Unavailable != "" {
 		return ev
@@ -206,12 +211,12 @@ func (s *Source) Evidence(ctx context.Context, image string) *policy.Evidence {
 		ev.Unavailable = reasonNotListed
 		return ev
 	}
-	ref, err := s.parse(image, ev.Ref.Registry)
+	ref, err := s.reference(ev.Ref)
 	if err != nil {
 		ev.Unavailable = "the image reference is invalid: " + err.Error()
 		return ev
 	}
-	c := credsFrom(ctx)
+	c := s.credsOf(puller)
 	if rec, ok := s.cached(ref, c); ok {
 		s.opts.Metrics.CacheResult(true)
 		return rec.fill(ev)
@@ -221,16 +226,16 @@ func (s *Source) Evidence(ctx context.Context, image string) *policy.Evidence {
 }
 
 // Prefetch starts lookups of images that are not cached, without waiting:
-// callers about to ask for several images let them run in parallel. ctx
-// only carries credentials (WithKeychain): the lookups outlive it.
-func (s *Source) Prefetch(ctx context.Context, images ...string) {
-	c := credsFrom(ctx)
+// callers about to ask for several images let them run in parallel. The
+// lookups outlive ctx.
+func (s *Source) Prefetch(_ context.Context, puller *policy.Puller, images ...string) {
+	c := s.credsOf(puller)
 	for _, image := range images {
-		pr, err := sdkdetect.ParseImage(image)
+		pr, err := imageref.Parse(image)
 		if err != nil || s.allowed != nil && !s.allowed[strings.ToLower(pr.Registry)] {
 			continue
 		}
-		ref, err := s.parse(image, pr.Registry)
+		ref, err := s.reference(pr)
 		if err != nil {
 			continue
 		}
@@ -240,12 +245,28 @@ func (s *Source) Prefetch(ctx context.Context, images ...string) {
 	}
 }
 
-// parse turns an image reference into ggcr's, marking insecure registries.
-func (s *Source) parse(image, registry string) (name.Reference, error) {
-	if s.insecure[strings.ToLower(registry)] {
-		return name.ParseReference(image, name.Insecure)
+// reference returns ggcr's reference to an image parsed by imageref.Parse,
+// without parsing it again: by digest when it has one (as ggcr does, a tag
+// beside a digest is dropped), else by tag, "latest" when it has none.
+// Insecure registries are marked so. Docker Hub ("docker.io") becomes
+// ggcr's index.docker.io.
+func (s *Source) reference(r policy.ImageRef) (name.Reference, error) {
+	var opts []name.Option
+	if s.insecure[strings.ToLower(r.Registry)] {
+		opts = append(opts, name.Insecure)
 	}
-	return name.ParseReference(image)
+	reg, err := name.NewRegistry(r.Registry, opts...)
+	if err != nil {
+		return nil, err
+	}
+	repo := reg.Repo(r.Repository)
+	switch {
+	case r.Digest != "":
+		return repo.Digest(r.Digest), nil
+	case r.Tag != "":
+		return repo.Tag(r.Tag), nil
+	}
+	return repo.Tag(name.DefaultTag), nil
 }
 
 // cached returns the cached record for ref as seen with credentials c: a

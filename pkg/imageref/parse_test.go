@@ -1,4 +1,4 @@
-package sdkdetect
+package imageref
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ const (
 	hex128 = hex64 + hex64
 )
 
-func TestParseImage(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -91,19 +91,19 @@ func TestParseImage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseImage(tt.in)
+			got, err := Parse(tt.in)
 			if err != nil {
-				t.Fatalf("ParseImage(%q): %v", tt.in, err)
+				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
 			tt.want.Original = tt.in
 			if got != tt.want {
-				t.Errorf("ParseImage(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
+				t.Errorf("Parse(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestParseImageErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -149,78 +149,39 @@ func TestParseImageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseImage(tt.in)
+			got, err := Parse(tt.in)
 			if err == nil {
-				t.Fatalf("ParseImage(%q) = %+v, want error containing %q", tt.in, got, tt.want)
+				t.Fatalf("Parse(%q) = %+v, want error containing %q", tt.in, got, tt.want)
 			}
 			if !errors.Is(err, ErrInvalidReference) {
-				t.Errorf("ParseImage(%q) error %v does not wrap ErrInvalidReference", tt.in, err)
+				t.Errorf("Parse(%q) error %v does not wrap ErrInvalidReference", tt.in, err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("ParseImage(%q) error %q, want it to contain %q", tt.in, err, tt.want)
+				t.Errorf("Parse(%q) error %q, want it to contain %q", tt.in, err, tt.want)
 			}
 			if got != (policy.ImageRef{}) {
-				t.Errorf("ParseImage(%q) returned %+v with an error", tt.in, got)
+				t.Errorf("Parse(%q) returned %+v with an error", tt.in, got)
 			}
 		})
 	}
 }
 
-func TestParseImageLengthLimit(t *testing.T) {
+func TestParseLengthLimit(t *testing.T) {
 	// 255 bytes is the limit, counted on the normalised repository; the
 	// registry does not count.
 	ok := "ghcr.io/" + strings.Repeat("a", 255)
-	if _, err := ParseImage(ok); err != nil {
-		t.Errorf("ParseImage of a 255-byte repository: %v", err)
+	if _, err := Parse(ok); err != nil {
+		t.Errorf("Parse of a 255-byte repository: %v", err)
 	}
 	official := strings.Repeat("a", 247) // library/ + 247 = 255
-	if _, err := ParseImage(official); err != nil {
-		t.Errorf("ParseImage of a 255-byte normalised repository: %v", err)
+	if _, err := Parse(official); err != nil {
+		t.Errorf("Parse of a 255-byte normalised repository: %v", err)
 	}
 }
 
-func TestECRRegistry(t *testing.T) {
-	tests := []struct {
-		name                string
-		host                string
-		wantAccount, region string
-		wantOK              bool
-	}{
-		{"commercial", "602401143452.dkr.ecr.us-west-2.amazonaws.com", "602401143452", "us-west-2", true},
-		{"china", "918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn", "918309763551", "cn-north-1", true},
-		{"govcloud", "013241004608.dkr.ecr.us-gov-west-1.amazonaws.com", "013241004608", "us-gov-west-1", true},
-		{"fips", "602401143452.dkr.ecr-fips.us-east-1.amazonaws.com", "602401143452", "us-east-1", true},
-		{"dual-stack", "602401143452.dkr-ecr.us-east-1.on.aws", "602401143452", "us-east-1", true},
-		{"dual-stack fips", "602401143452.dkr-ecr-fips.us-east-1.on.aws", "602401143452", "us-east-1", true},
-		{"upper case", "602401143452.DKR.ECR.US-WEST-2.AMAZONAWS.COM", "602401143452", "us-west-2", true},
-		{"public ECR", "public.ecr.aws", "", "", false},
-		{"docker hub", "docker.io", "", "", false},
-		{"short account", "60240114345.dkr.ecr.us-west-2.amazonaws.com", "", "", false},
-		{"letters in account", "60240114345x.dkr.ecr.us-west-2.amazonaws.com", "", "", false},
-		{"with port", "602401143452.dkr.ecr.us-west-2.amazonaws.com:443", "", "", false},
-		{"wrong suffix", "602401143452.dkr.ecr.us-west-2.amazonaws.org", "", "", false},
-		{"dual-stack with amazonaws suffix", "602401143452.dkr-ecr.us-west-2.amazonaws.com", "", "", false},
-		{"classic with on.aws suffix", "602401143452.dkr.ecr.us-west-2.on.aws", "", "", false},
-		{"not a region", "602401143452.dkr.ecr.uswest2.amazonaws.com", "", "", false},
-		{"region without number", "602401143452.dkr.ecr.us-west.amazonaws.com", "", "", false},
-		{"missing region", "602401143452.dkr.ecr.amazonaws.com", "", "", false},
-		{"not ECR", "602401143452.dkr.ecs.us-west-2.amazonaws.com", "", "", false},
-		{"empty", "", "", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			account, region, ok := ECRRegistry(tt.host)
-			if account != tt.wantAccount || region != tt.region || ok != tt.wantOK {
-				t.Errorf("ECRRegistry(%q) = %q, %q, %v; want %q, %q, %v",
-					tt.host, account, region, ok, tt.wantAccount, tt.region, tt.wantOK)
-			}
-		})
-	}
-}
-
-// TestParseImageAllocs pins the allocation budget: none, except the
+// TestParseAllocs pins the allocation budget: none, except the
 // "library/" prefix of an official Docker Hub image.
-func TestParseImageAllocs(t *testing.T) {
+func TestParseAllocs(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
@@ -234,38 +195,41 @@ func TestParseImageAllocs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := testing.AllocsPerRun(100, func() {
-				if _, err := ParseImage(tt.in); err != nil {
+				if _, err := Parse(tt.in); err != nil {
 					t.Fatal(err)
 				}
 			})
 			if got != tt.want {
-				t.Errorf("ParseImage(%q) allocates %v times, want %v", tt.in, got, tt.want)
+				t.Errorf("Parse(%q) allocates %v times, want %v", tt.in, got, tt.want)
 			}
 		})
 	}
 }
 
-func FuzzParseImage(f *testing.F) {
-	for _, s := range []string{
-		"", "nginx", "nginx:1.27", "docker.io/library/nginx:latest", "index.docker.io/x/y",
-		"localhost:5000/x:y", "127.0.0.1:5000/a/b@sha256:" + hex64, "[::1]:5000/x",
-		"nginx:1@sha256:" + hex64, "a@sha512:" + hex128, "a@sha384:" + hex96,
-		"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.8.0-eksbuild.1",
-		"public.ecr.aws/eks/aws-load-balancer-controller:v2.7.1", "Foo/bar", "a__b/c---d.e",
-		"Nginx", "nginx:", "nginx@", ":x", "/", "a//b", hex64, "[::1", "a:b:c", "a@b@c",
-		"013241004608.dkr.ecr-fips.us-gov-west-1.amazonaws.com/eks/coredns:v1.8.7-eksbuild.3",
-		"918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/kube-proxy:v1.28.2-minimal-eksbuild.2",
-		"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/coredns/coredns:1.11.1",
-		"public.ecr.aws/eks-distro/coredns/coredns:v1.10.1-eks-1-28-6", "k8s.gcr.io/coredns:1.7.0",
-		"registry.local:5000/coredns/coredns:V1.8.4", "coredns/coredns:1.8.4@sha256:" + hex64,
-	} {
+// fuzzSeeds are the seeds of the fuzz targets.
+var fuzzSeeds = []string{
+	"", "nginx", "nginx:1.27", "docker.io/library/nginx:latest", "index.docker.io/x/y",
+	"localhost:5000/x:y", "127.0.0.1:5000/a/b@sha256:" + hex64, "[::1]:5000/x",
+	"nginx:1@sha256:" + hex64, "a@sha512:" + hex128, "a@sha384:" + hex96,
+	"602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.8.0-eksbuild.1",
+	"public.ecr.aws/eks/aws-load-balancer-controller:v2.7.1", "Foo/bar", "a__b/c---d.e",
+	"Nginx", "nginx:", "nginx@", ":x", "/", "a//b", hex64, "[::1", "a:b:c", "a@b@c",
+	"013241004608.dkr.ecr-fips.us-gov-west-1.amazonaws.com/eks/coredns:v1.8.7-eksbuild.3",
+	"918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/kube-proxy:v1.28.2-minimal-eksbuild.2",
+	"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/coredns/coredns:1.11.1",
+	"public.ecr.aws/eks-distro/coredns/coredns:v1.10.1-eks-1-28-6", "k8s.gcr.io/coredns:1.7.0",
+	"registry.local:5000/coredns/coredns:V1.8.4", "coredns/coredns:1.8.4@sha256:" + hex64,
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ref, err := ParseImage(s)
+		ref, err := Parse(s)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidReference) {
-				t.Fatalf("ParseImage(%q) error %v does not wrap ErrInvalidReference", s, err)
+				t.Fatalf("Parse(%q) error %v does not wrap ErrInvalidReference", s, err)
 			}
 			return
 		}
@@ -273,15 +237,15 @@ func FuzzParseImage(f *testing.F) {
 			t.Errorf("Original = %q, want %q", ref.Original, s)
 		}
 		if ref.Registry == "" {
-			t.Errorf("ParseImage(%q): empty Registry", s)
+			t.Errorf("Parse(%q): empty Registry", s)
 		}
 		if ref.Repository == "" || strings.ToLower(ref.Repository) != ref.Repository {
-			t.Errorf("ParseImage(%q): Repository %q is empty or not lowercase", s, ref.Repository)
+			t.Errorf("Parse(%q): Repository %q is empty or not lowercase", s, ref.Repository)
 		}
 		if ref.Digest != "" {
 			algo, hex, ok := strings.Cut(ref.Digest, ":")
 			if !ok || algo == "" || hex == "" || strings.Trim(hex, "0123456789abcdef") != "" {
-				t.Errorf("ParseImage(%q): Digest %q is not algo:hex", s, ref.Digest)
+				t.Errorf("Parse(%q): Digest %q is not algo:hex", s, ref.Digest)
 			}
 		}
 		// The normalised form parses back to the same reference.
@@ -292,31 +256,33 @@ func FuzzParseImage(f *testing.F) {
 		if ref.Digest != "" {
 			norm += "@" + ref.Digest
 		}
-		again, err := ParseImage(norm)
+		again, err := Parse(norm)
 		if err != nil {
-			t.Fatalf("ParseImage(%q) = %+v, but its normal form %q fails: %v", s, ref, norm, err)
+			t.Fatalf("Parse(%q) = %+v, but its normal form %q fails: %v", s, ref, norm, err)
 		}
 		again.Original = ref.Original
 		if again != ref {
-			t.Errorf("ParseImage(%q) = %+v, but its normal form %q gives %+v", s, ref, norm, again)
+			t.Errorf("Parse(%q) = %+v, but its normal form %q gives %+v", s, ref, norm, again)
 		}
 	})
 }
 
 var sinkRef policy.ImageRef
 
-func BenchmarkParseImage(b *testing.B) {
-	refs := []struct{ name, ref string }{
-		{"ecr", "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.8.0-eksbuild.1"},
-		{"hub-user", "fluent/fluentd-kubernetes-daemonset:v1.14.6-debian-cloudwatch-1.1"},
-		{"hub-official", "nginx:1.27"},
-		{"tag-digest", "registry.k8s.io/coredns/coredns:v1.11.1@sha256:" + hex64},
-	}
-	for _, r := range refs {
+// benchRefs are real-world references, one of each shape.
+var benchRefs = []struct{ name, ref string }{
+	{"ecr", "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.8.0-eksbuild.1"},
+	{"hub-user", "fluent/fluentd-kubernetes-daemonset:v1.14.6-debian-cloudwatch-1.1"},
+	{"hub-official", "nginx:1.27"},
+	{"tag-digest", "registry.k8s.io/coredns/coredns:v1.11.1@sha256:" + hex64},
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, r := range benchRefs {
 		b.Run(r.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				ref, err := ParseImage(r.ref)
+				ref, err := Parse(r.ref)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tokenguard/tokenguard/pkg/config"
+	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/pullsecrets"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
+)
+
+// pullSecretsSyncTimeout bounds how long start-up waits for the pull
+// secret informers: past it tokenguard serves anyway, and lookups use the
+// default keychain until the caches fill.
+const pullSecretsSyncTimeout = 15 * time.Second
+
+// newEngine is the one evaluation of a compiled configuration, with an
+// evidence source (nil: the tag only).
+func newEngine(cc *config.Compiled, evidence engine.EvidenceSource) *engine.Engine {
+	if evidence == nil {
+		evidence = sdkdetect.TagOnly{}
+	}
+	o := engine.Options{Catalog: cc.Catalog, Evidence: evidence, ControlPlane: cc.ControlPlane}
+	if cc.Exempter != nil {
+		o.Exempter = cc.Exempter
+	}
+	return engine.New(o)
+}
+
+// registryOptions are the registry source's options from the
+// configuration: timeout (0: registry.timeout), the extra insecure
+// registries of --insecure-registry, credentials per puller (nil: the
+// default keychain only) and metrics (nil: none).
+type registryOptions struct {
+	timeout       time.Duration
+	extraInsecure []string
+	credentials   registry.Credentials
+	metrics       registry.Metrics
+	log           *slog.Logger
+}
+
+// newRegistrySource builds the registry evidence source from the
+// configuration, keeping only catalogued SBOM packages.
+func newRegistrySource(cc *config.Compiled, o registryOptions) *registry.Source {
+	rc := &cc.Registry
+	if o.timeout <= 0 {
+		o.timeout = rc.Timeout.Duration
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	catalog := cc.Catalog
+	return registry.New(registry.Options{
+		Timeout:            o.timeout,
+		CacheEntries:       rc.CacheEntries,
+		CacheBytes:         rc.CacheBytes.Bytes,
+		MaxSBOMBytes:       rc.MaxSBOMBytes.Bytes,
+		InsecureRegistries: append(append([]string(nil), rc.InsecureRegistries...), o.extraInsecure...),
+		Registries:         rc.Registries,
+		Keep:               func(p sdkdetect.PURL) bool { return catalog.KeepPURL(p.Type, p.Namespace, p.Name) },
+		Credentials:        o.credentials,
+		Logger:             o.log,
+		Metrics:            o.metrics,
+	})
+}
+
+// startPullSecrets starts the informers of service accounts and pull
+// secrets (registry.pullSecrets) and waits at most syncTimeout for their
+// caches. It returns the credentials of each puller and the function that
+// stops the informers.
+func startPullSecrets(ctx context.Context, client pullsecrets.Client, syncTimeout time.Duration, log *slog.Logger) (registry.Credentials, func()) {
+	ps := pullsecrets.New(client, 0)
+	ctx, cancel := context.WithCancel(ctx)
+	ps.Start(ctx)
+	syncCtx, syncCancel := context.WithTimeout(ctx, syncTimeout)
+	synced := ps.WaitForSync(syncCtx)
+	syncCancel()
+	if synced {
+		log.Info("reading image pull secrets for registry lookups")
+	} else {
+		log.Warn("the pull secret and service account caches did not sync in time; lookups use the webhook's own credentials until they do (RBAC: deploy/components/registry-credentials)", "waited", syncTimeout.String())
+	}
+	return ps.Keychain, func() { cancel(); ps.Shutdown() }
+}

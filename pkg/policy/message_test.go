@@ -1,0 +1,94 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// UPDATE_GOLDEN=1 go test ./pkg/policy/ (or make golden) rewrites
+// testdata/messages.golden: the one place the wording is pinned on purpose.
+var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
+
+// TestMessagesGolden renders one finding of every reason in each form users
+// see: the report/warning sentence, the clause, and the denial.
+func TestMessagesGolden(t *testing.T) {
+	c := mustDefault(t)
+	coredns := c.Rule("coredns")
+	clientGo := c.Rule("k8s.io/client-go")
+	findings := []Finding{
+		{Container: "coredns", Image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.8.3-eksbuild.1", Component: "coredns", Kind: KindAddon,
+			Version: "v1.8.3-eksbuild.1", Minimum: "1.8.4", Source: SourceTag, Verdict: VerdictTooOld, Reason: ReasonBelowMinimum, Fix: fixText(coredns)},
+		{Container: "api", Image: "ghcr.io/acme/api:1.4", Component: "k8s.io/client-go", Kind: KindSDK, Version: "v11.0.0+incompatible", Minimum: "v0.15.7",
+			Source: "sbom:spdx-referrer", Platform: "linux/arm64", Verdict: VerdictTooOld, Reason: ReasonBelowMinimum,
+			Detail: "client-go legacy major (v1.4 to v11) predates the token-refresh fix", Fix: fixText(clientGo)},
+		{Container: "dns", Image: "coredns/coredns:1.8", Component: "coredns", Kind: KindAddon, Version: "1.8", Minimum: "1.8.4", Source: SourceTag,
+			Verdict: VerdictUnknown, Reason: ReasonIncomparable, Detail: "partial version spans the minimum", Fix: "pin a version tag, or enable registry lookups to read its labels"},
+		{Container: "proxy", Image: "registry.k8s.io/kube-proxy:v1.29.0", Component: "kube-proxy", Kind: KindAddon, Version: "v1.29.0", Minimum: MinimumControlPlane,
+			Source: SourceTag, Verdict: VerdictUnknown, Reason: ReasonIncomparable, Detail: "the control plane's version is not known",
+			Fix: "pass --cluster-version (e.g. v1.30), or set controlPlaneVersion in the configuration"},
+		{Container: "cni", Image: "amazon-k8s-cni@sha256:aa", Component: "amazon-vpc-cni", Kind: KindAddon, Minimum: "1.8.0", Source: SourceNone,
+			Verdict: VerdictUnknown, Reason: ReasonNoVersion, Detail: "the image is pinned by digest and no version label was read", Fix: "use a version tag, or enable registry lookups to read its labels"},
+		{Container: "app", Image: "ghcr.io/acme/app:2", Kind: KindSDK, Source: SourceNone, Verdict: VerdictUnknown, Reason: ReasonNoSDKEvidence,
+			Detail: "no SBOM or labels were read", Fix: noSDKEvidenceFix(false)},
+		{Container: "app", Image: "ghcr.io/acme/app:2", Kind: KindSDK, Source: SourceNone, Verdict: VerdictUnknown, Reason: ReasonNoSDKEvidence,
+			Detail: "registry ghcr.io timed out after 2s", Fix: noSDKEvidenceFix(true)},
+		{Container: "app", Image: "ghcr.io/acme/app:2", Kind: KindSDK, Source: "sbom:cyclonedx-referrer", Verdict: VerdictOK, Reason: ReasonNoSDKInSBOM},
+		{Container: "batch", Image: "ghcr.io/acme/batch:1", Kind: KindSDK, Source: SourcePodSpec, Verdict: VerdictNotApplicable, Reason: ReasonNoToken},
+		{Container: "batch", Image: "ghcr.io/acme/batch:1", Component: "pypi:kubernetes", Kind: KindSDK, Version: "11.0.0", Minimum: "12.0.0",
+			Source: "sbom:spdx-referrer", Verdict: VerdictNotApplicable, Reason: ReasonNoToken},
+		{Container: "api", Image: "ghcr.io/acme/api:2", Component: "k8s.io/client-go", Kind: KindSDK, Version: "v0.29.3", Minimum: "v0.15.7",
+			Source: "label:org.opencontainers.image.version", Verdict: VerdictOK, Reason: ReasonMeetsMinimum},
+		{Container: "api", Component: ComponentTokenExpiration, Kind: KindToken, Source: SourcePodSpec, Verdict: VerdictTooOld,
+			Reason: ReasonTokenExpiration, Volume: "token", ExpirationSeconds: 31536000, Fix: fixTokenExpiration},
+		{Container: "api", Component: ComponentLegacyTokenSecret, Kind: KindToken, Source: SourcePodSpec, Verdict: VerdictTooOld,
+			Reason: ReasonLegacyTokenSecret, Volume: "legacy", Secret: "api-token-x7k2p", Fix: fixLegacyToken},
+	}
+	var b strings.Builder
+	var denying []*Finding
+	for i := range findings {
+		f := &findings[i]
+		b.WriteString("[" + string(f.Reason) + " " + string(f.Verdict) + "]\n")
+		b.WriteString("message: " + f.Message() + "\n")
+		b.WriteString("clause:  " + f.Clause() + "\n\n")
+		if f.Verdict == VerdictTooOld {
+			denying = append(denying, f)
+		}
+		if !strings.HasSuffix(f.Message(), f.Clause()) {
+			t.Errorf("%s: the message does not end with the clause", f.Reason)
+		}
+	}
+	b.WriteString("[denial]\n" + DenialMessage(denying) + "\n")
+	got := b.String()
+	path := filepath.Join("testdata", "messages.golden")
+	if updateGolden {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE_GOLDEN=1 creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("messages differ from %s (make golden regenerates it after review)\n--- got\n%s", path, got)
+	}
+}
+
+func TestMessageDeterministicAndComplete(t *testing.T) {
+	// Same finding, same bytes; and no part is dropped however many
+	// containers a denial names (the old builder stopped at 32 parts).
+	f := Finding{Container: "c", Component: "coredns", Version: "1.0.0", Minimum: "1.8.4", Source: SourceTag,
+		Verdict: VerdictTooOld, Reason: ReasonBelowMinimum, Fix: "update CoreDNS"}
+	if f.Message() != f.Message() {
+		t.Fatal("not deterministic")
+	}
+	var fs []*Finding
+	for range 40 {
+		fs = append(fs, &f)
+	}
+	if got := strings.Count(DenialMessage(fs), "update CoreDNS"); got != 40 {
+		t.Errorf("denial of 40 findings names the fix %d times", got)
+	}
+}
