@@ -290,23 +290,20 @@ func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.Adm
 	return out
 }
 
-// judgedKinds are the kinds tokenguard judges, by group.
-var judgedKinds = map[string]map[string]bool{
-	"":      {"Pod": true, "ReplicationController": true, "Namespace": true},
-	"apps":  {"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true},
-	"batch": {"Job": true, "CronJob": true},
-}
-
-// skipReason says why a request is allowed without judging, or "".
+// skipReason says why a request is allowed without judging, or "". The
+// workload kinds and whether their UPDATEs are judged come from the one
+// table, workload.Kinds; namespaces are read for the enforce preview.
 func skipReason(req *requestIn) string {
+	k, isWorkload := workload.LookupKind(req.Kind.Group, req.Kind.Kind)
+	isNamespace := req.Kind.Group == "" && req.Kind.Kind == "Namespace"
 	switch {
 	case req.SubResource != "":
 		return "subresource"
 	case req.Operation != admissionv1.Create && req.Operation != admissionv1.Update:
 		return "operation"
-	case !judgedKinds[req.Kind.Group][req.Kind.Kind]:
+	case !isWorkload && !isNamespace:
 		return "kind"
-	case req.Operation == admissionv1.Update && req.Kind.Group == "" && req.Kind.Kind == "Pod":
+	case req.Operation == admissionv1.Update && isWorkload && !k.JudgedOnUpdate:
 		return "operation" // pods are judged when created; their images change only by recreation or ephemeral containers
 	case !req.hasObject():
 		return "undecodable"

@@ -252,12 +252,13 @@ func Judge(ctx context.Context, eng *engine.Engine, ws []Workload) {
 
 // Restart is the immediate fix that gives a workload's pods fresh tokens.
 func Restart(w *Workload) string {
-	switch w.Kind {
-	case "Deployment", "StatefulSet", "DaemonSet":
+	k, ok := workload.KindNamed(w.Kind)
+	switch {
+	case ok && k.Restart == workload.RestartRollout:
 		return fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, w.Namespace)
-	case "ReplicaSet", "ReplicationController":
+	case ok && k.Restart == workload.RestartDeletePods:
 		return fmt.Sprintf("kubectl delete pod %s -n %s (the %s recreates them)", strings.Join(w.Pods, " "), w.Namespace, w.Kind)
-	case "Rollout": // Argo Rollouts
+	case w.Kind == "Rollout": // Argo Rollouts, not a kind tokenguard reads
 		return fmt.Sprintf("kubectl argo rollouts restart %s -n %s", w.Name, w.Namespace)
 	}
 	// Pod, Job, CronJob and unknown controllers: the pods must be replaced.

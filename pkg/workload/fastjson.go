@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -66,8 +67,9 @@ type jsonContainer struct {
 // it did before: encoding/json has scanned the array already, and one pass
 // over its bytes finds no "AWS_ string start. Only an env holding one (or a
 // backslash: an escape could spell a name's "AWS_") is decoded, with
-// encoding/json, its names and values as raw literals: only the AWS_*
-// entries become strings.
+// encoding/json, its names and values kept as raw literals: only the AWS_*
+// entries' become strings, all in one. The fuzz target FuzzFromJSON holds
+// the result against the typed decode.
 type jsonAWSEnv []policy.EnvVar
 
 var quotedAWSPrefix = []byte(`"` + awsEnvPrefix)
@@ -88,32 +90,57 @@ func (e *jsonAWSEnv) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	n := 0
+	// The names and values of the AWS_* entries share one string; the
+	// rare one spelt with escapes is decoded on its own.
+	n, size := 0, 0
 	for i := range all {
 		if all[i].Name.mayBeAWSEnv() {
 			n++
+			name, _ := all[i].Name.plain()
+			value, _ := all[i].Value.plain()
+			size += len(name) + len(value)
 		}
 	}
 	if n == 0 {
 		return nil
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i := range all {
+		if all[i].Name.mayBeAWSEnv() {
+			name, _ := all[i].Name.plain()
+			value, _ := all[i].Value.plain()
+			b.Write(name)
+			b.Write(value)
+		}
+	}
+	buf := b.String()
+	take := func(r rawLiteral) (string, error) {
+		if p, ok := r.plain(); ok {
+			s := buf[:len(p)]
+			buf = buf[len(p):]
+			return s, nil
+		}
+		var s string
+		err := json.Unmarshal(r, &s)
+		return s, err
 	}
 	out := make([]policy.EnvVar, 0, n)
 	for i := range all {
 		if !all[i].Name.mayBeAWSEnv() {
 			continue
 		}
-		name, err := all[i].Name.string()
+		name, err := take(all[i].Name)
 		if err != nil {
 			return err
 		}
-		if !isAWSEnv(name) {
-			continue
-		}
-		value, err := all[i].Value.string()
+		value, err := take(all[i].Value)
 		if err != nil {
 			return err
 		}
-		out = append(out, policy.EnvVar{Name: name, Value: value})
+		if isAWSEnv(name) {
+			out = append(out, policy.EnvVar{Name: name, Value: value})
+		}
 	}
 	if len(out) > 0 {
 		*e = out
@@ -137,17 +164,17 @@ func (r rawLiteral) mayBeAWSEnv() bool {
 	return bytes.HasPrefix(r, quotedAWSPrefix) || len(r) > 0 && r[0] == '"' && bytes.IndexByte(r, '\\') >= 0
 }
 
-// string decodes a JSON string as encoding/json does; absent or null is "".
-func (r rawLiteral) string() (string, error) {
+// plain returns the bytes of the string r holds when they need no decoding
+// (as encoding/json's unquote: no escape, valid UTF-8); absent or null is
+// empty. ok is false for anything else: escapes, or not a string.
+func (r rawLiteral) plain() (s []byte, ok bool) {
 	switch {
 	case len(r) == 0 || r[0] == 'n':
-		return "", nil
+		return nil, true
 	case len(r) >= 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 && utf8.Valid(r):
-		return string(r[1 : len(r)-1]), nil // as encoding/json's unquote
+		return r[1 : len(r)-1], true
 	}
-	var s string
-	err := json.Unmarshal(r, &s)
-	return s, err
+	return nil, false
 }
 
 type jsonVolume struct {

@@ -139,6 +139,11 @@ var awsEnvObjects = []string{
 	 {"name":"b","image":"b:1","env":[{"name":"Y","value":"\"AWS_ROLE_ARN"}]},
 	 {"name":"c","image":"c:1","env":null},{"name":"d","image":"d:1","env":[]},
 	 {"name":"e","image":"e:1","env":[{"name":"AWS_ROLE_ARN","value":null},{"value":"v","name":"AWS_REGION"}]}]}}`,
+	// Plain and escaped names and values mixed: the plain ones share a
+	// string, in order.
+	`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"a:1","env":[
+	 {"name":"AWS\u005fA","value":"v1"},{"name":"AWS_B","value":"x\"y"},{"name":"\u0041B","value":"zz"},
+	 {"name":"AWS_C","value":"w"},{"name":"AWS_D"},{"name":"AWS_E","value":"\u00e9t\u00e9"},{"name":"AWS_F","value":"été"}]}]}}`,
 	// A CronJob with IRSA's variables.
 	`{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c"},"spec":{"schedule":"@daily","jobTemplate":{"spec":{"template":{"spec":{
 	 "restartPolicy":"Never","containers":[{"name":"c","image":"c:1","env":[{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::1:role/r"},
@@ -159,6 +164,10 @@ func TestFromJSONAWSEnv(t *testing.T) {
 		{awsEnvObjects[2], map[string][]policy.EnvVar{
 			"a": {{Name: "AWS_ROLE_ARN", Value: "arn"}},
 			"e": {{Name: "AWS_ROLE_ARN"}, {Name: "AWS_REGION", Value: "v"}},
+		}},
+		{awsEnvObjects[3], map[string][]policy.EnvVar{
+			"a": {{Name: "AWS_A", Value: "v1"}, {Name: "AWS_B", Value: `x"y`}, {Name: "AWS_C", Value: "w"}, {Name: "AWS_D"},
+				{Name: "AWS_E", Value: "été"}, {Name: "AWS_F", Value: "été"}},
 		}},
 		// The last "env" wins, as in the typed decode.
 		{`{"spec":{"containers":[{"name":"a","image":"a:1","env":[{"name":"AWS_REGION","value":"x"}],"env":null},
