@@ -26,8 +26,8 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
-	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/kube/kubetest"
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // decisionPod is one pod of a workload: the service account it runs as
