@@ -123,6 +123,11 @@ func (c *Catalog) addonFinding(ctr *Container, ev *Evidence, r *Rule, opts Optio
 	if tag := ev.Ref.Tag; tag != "" {
 		f.Version, f.Source = tag, SourceTag
 		res = check(tag)
+		if res.Outcome == scheme.OK && ev.Ref.Digest != "" && !ev.TagVerified {
+			// The runtime pulls the digest: a tag beside it passes the
+			// image only once the registry confirmed it (labels may still).
+			res = scheme.Result{Outcome: scheme.Unknown, Reason: unverifiedTagReason(ev)}
+		}
 	}
 	if res.Outcome == scheme.Unknown {
 		for _, key := range versionLabels {
@@ -153,6 +158,15 @@ func (c *Catalog) addonFinding(ctr *Container, ev *Evidence, r *Rule, opts Optio
 	}
 	f.Fix = unknownFix(&f)
 	return f
+}
+
+// unverifiedTagReason says why a passing tag next to a digest is not
+// trusted.
+func unverifiedTagReason(ev *Evidence) string {
+	if ev.TagUnverified != "" {
+		return ev.TagUnverified
+	}
+	return "the tag sits next to a digest and the runtime pulls the digest; registry lookups confirm that the tag points at it"
 }
 
 // versionReason fills the reason, detail and fix of a finding about a

@@ -399,3 +399,43 @@ func BenchmarkEvaluate(b *testing.B) {
 		_ = c.Evaluate(p, ev, Options{})
 	}
 }
+
+// A tag next to a digest passes an image only once the registry confirmed
+// it (issue #13): the runtime pulls the digest, so coredns:v1.9.0@<old
+// digest> would otherwise pass enforce. An old tag still fails.
+func TestEvaluateTagNextToDigest(t *testing.T) {
+	c := mustDefault(t)
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	tests := []struct {
+		name     string
+		image    string
+		verified bool
+		note     string
+		want     Verdict
+		detail   string
+	}{
+		{name: "new tag, unconfirmed", image: "coredns/coredns:1.9.0" + digest, want: VerdictUnknown, detail: "next to a digest"},
+		{name: "new tag, confirmed", image: "coredns/coredns:1.9.0" + digest, verified: true, want: VerdictOK},
+		{name: "new tag, another digest", image: "coredns/coredns:1.9.0" + digest, note: "the tag 1.9.0 points at sha256:bbbb, not at the digest", want: VerdictUnknown, detail: "points at sha256:bbbb"},
+		{name: "old tag stays too-old", image: "coredns/coredns:1.8.3" + digest, want: VerdictTooOld},
+		{name: "tag without digest", image: "coredns/coredns:1.9.0", want: VerdictOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pod(tt.image)
+			ev := tagEvidence(p)
+			ev[0].TagVerified, ev[0].TagUnverified = tt.verified, tt.note
+			fs := c.Evaluate(p, ev, Options{})
+			if len(fs) != 1 || fs[0].Verdict != tt.want || !strings.Contains(fs[0].Detail, tt.detail) {
+				t.Errorf("got %+v, want %s with detail %q", fs, tt.want, tt.detail)
+			}
+		})
+	}
+	// The digest's own version label still decides.
+	p := pod("coredns/coredns:1.9.0" + digest)
+	ev := tagEvidence(p)
+	ev[0].Labels = map[string]string{"org.opencontainers.image.version": "1.8.3"}
+	if fs := c.Evaluate(p, ev, Options{}); fs[0].Verdict != VerdictTooOld || fs[0].Source != "label:org.opencontainers.image.version" {
+		t.Errorf("label of the digest: %+v", fs[0])
+	}
+}

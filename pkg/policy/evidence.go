@@ -14,6 +14,14 @@ type Evidence struct {
 	// SBOM is the source of the SBOM that was read ("sbom:spdx-referrer"),
 	// empty when no SBOM was found or none was looked for.
 	SBOM string
+	// TagVerified says the registry confirmed that Ref's tag points at
+	// Ref's digest. A tag written next to a digest is trusted to pass an
+	// image only then: the runtime pulls the digest, whatever the tag says.
+	TagVerified bool
+	// TagUnverified says why a tag next to a digest was not confirmed
+	// ("the tag v1.9.0 points at sha256:…, not at the digest"); empty when
+	// registry lookups did not try.
+	TagUnverified string
 	// Unavailable says why registry evidence is missing when it was looked
 	// for and could not be had ("registry timed out after 2s"). Empty
 	// otherwise.

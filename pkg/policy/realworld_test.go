@@ -48,7 +48,7 @@ func TestRealWorldImages(t *testing.T) {
 		{image: "877085696533.dkr.ecr.af-south-1.amazonaws.com/amazon-k8s-cni:V1.8.0-EKSBUILD.1", component: "amazon-vpc-cni", want: policy.VerdictOK},
 		// ECR pull-through cache rule with prefix ecr-public (AWS ECR user guide, pull through cache).
 		{image: "111122223333.dkr.ecr.us-east-1.amazonaws.com/ecr-public/eks/amazon-k8s-cni:v1.18.3", component: "amazon-vpc-cni", want: policy.VerdictOK},
-		{image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.3-eksbuild.1@" + sha, component: "amazon-vpc-cni", want: policy.VerdictOK},
+		{image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.3-eksbuild.1@" + sha, component: "amazon-vpc-cni", want: policy.VerdictUnknown, reason: "next to a digest"}, // issue #13: not ok by the tag alone
 		{image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni@" + sha, component: "amazon-vpc-cni", want: policy.VerdictUnknown, reason: "pinned by digest"},
 		// The aws-node DaemonSet's network-policy agent is versioned on its own (v1.0.x):
 		// it must not be judged against the CNI's 1.8.0.
@@ -77,7 +77,7 @@ func TestRealWorldImages(t *testing.T) {
 		{image: "coredns/coredns:1.8.4", component: "coredns", want: policy.VerdictOK},
 		{image: "coredns/coredns:1.8.3", component: "coredns", want: policy.VerdictTooOld},
 		{image: "docker.io/coredns/coredns:1.8.0", component: "coredns", want: policy.VerdictTooOld},
-		{image: "coredns/coredns:1.8.4@" + sha, component: "coredns", want: policy.VerdictOK},
+		{image: "coredns/coredns:1.8.4@" + sha, component: "coredns", want: policy.VerdictUnknown, reason: "next to a digest"},
 		{image: "coredns/coredns:1.8", component: "coredns", want: policy.VerdictUnknown, reason: "partial version"},
 		{image: "coredns/coredns:latest", component: "coredns", want: policy.VerdictUnknown, reason: "floating tag"},
 		// No tag: the runtime pulls latest.
