@@ -114,7 +114,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(staleFiles) > 0 {
 		agg := staletoken.NewAggregator()
 		failed := false
-		for _, f := range readAuditLogs(agg, staleFiles, stdin) {
+		for _, f := range staletoken.ReadPaths(agg, staleFiles, stdin) {
 			if f.Error != "" {
 				failed = true
 				fmt.Fprintf(stderr, "tokenguard audit: --stale-tokens %s: %s\n", f.Source, f.Error)

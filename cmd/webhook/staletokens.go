@@ -1,18 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/staletoken"
@@ -80,16 +74,16 @@ func runStaleTokens(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 
 	agg := staletoken.NewAggregator()
 	agg.MaxLineBytes = *maxLine
-	files := readAuditLogs(agg, paths, stdin)
+	files := staletoken.ReadPaths(agg, paths, stdin)
 	subjects := agg.Result(policy)
 
 	switch *output {
 	case "json":
-		err = writeStaleJSON(stdout, subjects, files)
+		err = staletoken.WriteJSON(stdout, subjects, files)
 	case "csv":
-		err = writeStaleCSV(stdout, subjects)
+		err = staletoken.WriteCSV(stdout, subjects)
 	default:
-		err = writeStaleText(stdout, subjects, files, policy)
+		err = staletoken.WriteText(stdout, subjects, files, policy)
 	}
 	if err != nil {
 		return fail("writing output: %v", err)
@@ -97,7 +91,7 @@ func runStaleTokens(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	failed := false
 	for _, f := range files {
 		if *output != "json" {
-			writeMalformed(stderr, f)
+			staletoken.WriteMalformed(stderr, f)
 		}
 		if f.Error != "" {
 			failed = true
@@ -143,221 +137,4 @@ func (a *ageFlag) Set(s string) error {
 	}
 	*a = ageFlag(d)
 	return nil
-}
-
-// fileResult is one input in the JSON output: its statistics, and the
-// error that stopped reading it, if any.
-type fileResult struct {
-	staletoken.FileStats
-	Error string `json:"error,omitempty"`
-}
-
-// readAuditLogs reads every path in order: a file, a directory (every
-// regular file below it, in lexical order, skipping hidden names), or "-"
-// for stdin. A path that cannot be read or is not an audit log is recorded
-// with its error; the others are read all the same.
-func readAuditLogs(agg *staletoken.Aggregator, paths []string, stdin io.Reader) []fileResult {
-	var out []fileResult
-	readOne := func(name string, r io.Reader) {
-		st, err := agg.Read(name, r)
-		res := fileResult{FileStats: st}
-		if err != nil {
-			res.Error = err.Error()
-		}
-		out = append(out, res)
-	}
-	failed := func(name string, err error) {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == name {
-			err = pe.Err
-		}
-		out = append(out, fileResult{FileStats: staletoken.FileStats{Source: name, MalformedLines: []int64{}}, Error: err.Error()})
-	}
-	readFile := func(name string) {
-		f, err := os.Open(name)
-		if err != nil {
-			failed(name, err)
-			return
-		}
-		defer f.Close()
-		readOne(name, f)
-	}
-	for _, p := range paths {
-		if p == "-" {
-			if stdin == nil {
-				failed(p, errors.New("no standard input"))
-				continue
-			}
-			readOne(p, stdin)
-			continue
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			failed(p, err)
-			continue
-		}
-		if !fi.IsDir() {
-			readFile(p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				failed(path, err)
-				return nil
-			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				readFile(path)
-			} else if d.Type()&fs.ModeSymlink != 0 {
-				if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-					readFile(path)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			failed(p, err)
-		}
-	}
-	return out
-}
-
-func writeStaleJSON(w io.Writer, subjects []staletoken.Subject, files []fileResult) error {
-	if files == nil {
-		files = []fileResult{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Subjects []staletoken.Subject `json:"subjects"`
-		Files    []fileResult         `json:"files"`
-	}{subjects, files})
-}
-
-var csvHeader = []string{"status", "namespace", "serviceAccount", "subject", "daysLeft", "secondsLeft",
-	"tokenAgeSeconds", "maxSecondsAfterThreshold", "events", "firstSeen", "lastSeen", "pods", "morePods"}
-
-func writeStaleCSV(w io.Writer, subjects []staletoken.Subject) error {
-	cw := csv.NewWriter(w)
-	cw.Write(csvHeader)
-	for _, s := range subjects {
-		cw.Write([]string{string(s.Status), s.Namespace, s.ServiceAccount, s.Subject,
-			strconv.FormatInt(s.DaysLeft, 10), strconv.FormatInt(s.SecondsLeft, 10),
-			strconv.FormatInt(s.TokenAgeSeconds, 10), strconv.FormatInt(s.MaxSecondsAfterThreshold, 10),
-			strconv.FormatInt(s.Events, 10), s.FirstSeen.Format(time.RFC3339Nano), s.LastSeen.Format(time.RFC3339Nano),
-			strings.Join(s.Pods, " "), strconv.Itoa(s.MorePods)})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func writeStaleText(w io.Writer, subjects []staletoken.Subject, files []fileResult, p staletoken.Policy) error {
-	var events, stale, dups int64
-	for _, f := range files {
-		events += f.Events
-		stale += f.StaleEvents
-		dups += f.DuplicateStaleEvents
-	}
-	from := fmt.Sprintf("%d audit event%s in %d file%s", events, plural(int(events)), len(files), plural(len(files)))
-	if len(subjects) == 0 {
-		_, err := fmt.Fprintf(w, "No stale-token events in %s.\n", from)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tNAMESPACE\tSERVICE ACCOUNT\tDAYS LEFT\tMAX SECONDS AFTER THRESHOLD\tEVENTS\tFIRST SEEN\tLAST SEEN\tPODS")
-	counts := map[staletoken.Status]int{}
-	for _, s := range subjects {
-		counts[s.Status]++
-		pods := strings.Join(s.Pods, ",")
-		if s.MorePods > 0 {
-			pods += fmt.Sprintf(" (+%d more)", s.MorePods)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Status, s.Namespace, s.ServiceAccount,
-			s.DaysLeft, s.MaxSecondsAfterThreshold, s.Events, textTime(s.FirstSeen), textTime(s.LastSeen), dash(pods))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	maxAge := p.MaxTokenAge
-	if maxAge == 0 {
-		maxAge = staletoken.DefaultMaxTokenAge
-	}
-	header := false
-	for _, s := range subjects {
-		if s.Status == staletoken.StatusStale {
-			continue
-		}
-		if !header {
-			fmt.Fprintf(w, "\nTo do (the quick fix buys time; the real fix is a client that re-reads its token):\n")
-			header = true
-		}
-		left := fmt.Sprintf("%d day%s left", s.DaysLeft, plural(int(s.DaysLeft)))
-		if s.Status == staletoken.StatusRejected {
-			left = "past the cutoff: its requests are rejected"
-		}
-		fmt.Fprintf(w, "  %s/%s (%s, %s): restart the pods using service account %s/%s (e.g. kubectl rollout restart on their Deployment) for another %s, then upgrade their Kubernetes client\n",
-			s.Namespace, s.ServiceAccount, s.Status, left, s.Namespace, s.ServiceAccount, humanAge(maxAge))
-	}
-	asOf := "as of each service account's last-seen event"
-	if !p.Now.IsZero() {
-		asOf = "as of " + textTime(p.Now)
-	}
-	merged := ""
-	if dups > 0 {
-		merged = fmt.Sprintf(", %d more stage%s of the same requests counted once", dups, plural(int(dups)))
-	}
-	_, err := fmt.Fprintf(w, "\n%d service account%s with stale tokens: %d rejected, %d expiring, %d stale (%d stale-token request%s%s, in %s; time left %s).\n",
-		len(subjects), plural(len(subjects)), counts[staletoken.StatusRejected], counts[staletoken.StatusExpiring],
-		counts[staletoken.StatusStale], stale, plural(int(stale)), merged, from, asOf)
-	return err
-}
-
-// writeMalformed reports a file's malformed lines (the first ones with
-// their reason).
-func writeMalformed(w io.Writer, f fileResult) {
-	if f.Malformed == 0 {
-		return
-	}
-	more := ""
-	if int64(len(f.Problems)) < f.Malformed {
-		more = fmt.Sprintf(", the first %d:", len(f.Problems))
-	}
-	fmt.Fprintf(w, "%s: %d malformed line%s skipped%s\n", f.Source, f.Malformed, plural(int(f.Malformed)), more)
-	for _, p := range f.Problems {
-		fmt.Fprintf(w, "%s:%d: %s\n", f.Source, p.Line, p.Reason)
-	}
-}
-
-func textTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02T15:04:05Z")
-}
-
-func humanAge(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		days := int(d / (24 * time.Hour))
-		return fmt.Sprintf("%d day%s", days, plural(days))
-	}
-	return d.String()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

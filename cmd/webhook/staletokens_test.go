@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tokenguard/tokenguard/pkg/staletoken"
 )
 
 const staleDir = "../../pkg/staletoken/testdata"
@@ -136,7 +138,7 @@ func TestStaleTokensCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		csvHeader,
+		staletoken.CSVHeader,
 		{"expiring", "ci", "runner", "system:serviceaccount:ci:runner", "9", "785993", "6990007", "6986400", "2", "2024-06-12T00:00:00Z", "2024-06-13T00:00:00Z", "runner-abc runner-def", "0"},
 		{"stale", "data", "etl", "system:serviceaccount:data:etl", "55", "4772393", "3003607", "3000000", "2", "2024-06-10T08:00:00Z", "2024-06-11T09:30:00Z", "etl-job-abc", "0"},
 	}

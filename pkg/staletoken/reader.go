@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -200,6 +201,13 @@ func (fr *fileReader) read(r io.Reader) error {
 		br = bufio.NewReaderSize(zr, 64<<10)
 		fr.gzip = true
 	}
+	if peek, _ := br.Peek(64 << 10); longFirstValue(peek) {
+		// A JSON document whose first line is longer than the window (an
+		// EventList or array written on one line, as API clients and
+		// jq -c write them) is read as a document: lines do not matter to
+		// it, and MaxLineBytes must not refuse it.
+		return fr.readDocument(br)
+	}
 	lr := lineReader{br: br, max: fr.a.maxLine()}
 	started := false
 	for {
@@ -245,6 +253,18 @@ func (fr *fileReader) read(r io.Reader) error {
 		return fmt.Errorf("%w: no audit event in %d lines (first problem: %s)", ErrUnrecognised, fr.st.Lines, fr.st.Problems[0])
 	}
 	return nil
+}
+
+var eventListKind = regexp.MustCompile(`"kind"\s*:\s*"EventList"`)
+
+// longFirstValue reports whether peek, the start of the input, opens a
+// JSON array or object on a first line longer than peek.
+func longFirstValue(peek []byte) bool {
+	t := bytes.TrimLeft(bytes.TrimPrefix(peek, utf8BOM), " \t\r\n")
+	if len(t) == 0 || len(peek) < 64<<10 || bytes.IndexByte(t, '\n') >= 0 {
+		return false
+	}
+	return t[0] == '[' || t[0] == '{' && eventListKind.Match(t)
 }
 
 func head(b []byte) []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -233,3 +234,26 @@ func TestReadGzipConcatenated(t *testing.T) {
 }
 
 func fmtInt(i int) string { return "pod-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) }
+
+// An EventList written on one line longer than MaxLineBytes (8 MB here) is
+// an audit log, read as a document, not "not an audit log".
+func TestOneLineEventListLongerThanALine(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)
+	event := `{"auditID":"%d","stage":"ResponseComplete","stageTimestamp":"2026-01-02T03:04:05Z","user":{"username":"system:serviceaccount:prod:api"},"annotations":{"authentication.k8s.io/stale-token":"subject: system:serviceaccount:prod:api, seconds after warning threshold: 1000"},"filler":"` + strings.Repeat("x", 4000) + `"}`
+	for i := 0; b.Len() < 8<<20; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, event, i)
+	}
+	b.WriteString("]}")
+	agg := NewAggregator()
+	st, err := agg.Read("one-line.json", strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("8 MB one-line EventList: %v", err)
+	}
+	if st.StaleEvents < 1900 || st.Malformed != 0 || st.Format != FormatEventList {
+		t.Errorf("stats %+v", st)
+	}
+}
