@@ -46,7 +46,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; default: asked from the API server")
 	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers, and with --pull-secrets the pods' own)")
 	usePullSecrets := fs.Bool("pull-secrets", false, "with --registry: also use each pod's image pull secrets and its service account's, read from the cluster (needs list/watch on secrets and serviceaccounts); default: the --config file's registry.pullSecrets")
-	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for one image's registry lookup")
+	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
 	var insecure, staleFiles stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	fs.Var(&staleFiles, "stale-tokens", "API-server audit log(s) to read (as stale-tokens does); the service accounts using stale tokens are joined to their workloads with the fix for each (repeatable; further arguments are more files)")
@@ -161,7 +161,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer src.Close()
 		evidence = src
 	}
-	clusteraudit.Judge(ctx, newEngine(cc, evidence), workloads)
+	clusteraudit.Judge(ctx, newEngine(cc, evidence, *registryTimeout), workloads)
 	doc := clusteraudit.BuildReport(workloads, clusteraudit.ReportOptions{
 		Namespace: *namespace, StaleTokens: subjects, Preview: *preview != "", Unknown: config.UnknownAction(*unknown),
 	})

@@ -18,12 +18,13 @@ import (
 const pullSecretsSyncTimeout = 15 * time.Second
 
 // newEngine is the one evaluation of a compiled configuration, with an
-// evidence source (nil: the tag only).
-func newEngine(cc *config.Compiled, evidence engine.EvidenceSource) *engine.Engine {
+// evidence source (nil: the tag only) and the budget one pod's lookups
+// share (0: none; the registry's own per-image timeout still holds).
+func newEngine(cc *config.Compiled, evidence engine.EvidenceSource, budget time.Duration) *engine.Engine {
 	if evidence == nil {
-		evidence = sdkdetect.TagOnly{}
+		evidence, budget = sdkdetect.TagOnly{}, 0
 	}
-	o := engine.Options{Catalog: cc.Catalog, Evidence: evidence, ControlPlane: cc.ControlPlane}
+	o := engine.Options{Catalog: cc.Catalog, Evidence: evidence, ControlPlane: cc.ControlPlane, Budget: budget}
 	if cc.Exempter != nil {
 		o.Exempter = cc.Exempter
 	}

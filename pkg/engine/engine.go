@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
@@ -29,6 +30,7 @@ type Engine struct {
 	catalog  *policy.Catalog
 	evidence EvidenceSource
 	exempter Exempter
+	budget   time.Duration
 	// controlPlane may be learnt after start-up (discovery), hence atomic.
 	controlPlane atomic.Pointer[policy.KubeVersion]
 }
@@ -45,11 +47,16 @@ type Options struct {
 	// ControlPlane is the API server's version for the kube-proxy rule; nil
 	// leaves kube-proxy unknown until SetControlPlane.
 	ControlPlane *policy.KubeVersion
+	// Budget, when positive, bounds the evidence lookups of one evaluation
+	// together: a pod with five images waits at most Budget in all, not
+	// five times an image's timeout (registry.timeout). Zero: only the
+	// caller's context bounds them.
+	Budget time.Duration
 }
 
 // New returns an engine.
 func New(o Options) *Engine {
-	e := &Engine{catalog: o.Catalog, evidence: o.Evidence, exempter: o.Exempter}
+	e := &Engine{catalog: o.Catalog, evidence: o.Evidence, exempter: o.Exempter, budget: o.Budget}
 	e.controlPlane.Store(o.ControlPlane)
 	return e
 }
@@ -86,6 +93,11 @@ type Result struct {
 // up as the pod would pull it), the catalog's findings, then exemptions.
 func (e *Engine) Evaluate(ctx context.Context, s Subject) Result {
 	pod := s.Pod
+	if e.budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.budget)
+		defer cancel()
+	}
 	puller := &policy.Puller{Namespace: s.Namespace, ServiceAccount: pod.ServiceAccountName, PullSecrets: pod.ImagePullSecrets}
 	if p, ok := e.evidence.(Prefetcher); ok && len(pod.Containers) > 1 {
 		images := make([]string, len(pod.Containers))

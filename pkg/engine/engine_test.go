@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
@@ -82,5 +83,35 @@ func BenchmarkEvaluateTagOnly(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Evaluate(ctx, s)
+	}
+}
+
+// deadlineSource records the deadline of each lookup's context.
+type deadlineSource struct{ deadlines []time.Time }
+
+func (s *deadlineSource) Evidence(ctx context.Context, _ *policy.Puller, image string) *policy.Evidence {
+	d, _ := ctx.Deadline()
+	s.deadlines = append(s.deadlines, d)
+	return sdkdetect.TagEvidence(image)
+}
+
+// One budget per evaluation, shared by all the pod's images (issue #13):
+// every lookup sees the same deadline, not one budget each.
+func TestEvaluateSharesOneBudget(t *testing.T) {
+	src := &deadlineSource{}
+	e := New(Options{Catalog: mustCatalog(t), Evidence: src, Budget: time.Hour})
+	e.Evaluate(context.Background(), Subject{Pod: threeContainers()})
+	if len(src.deadlines) != 3 || src.deadlines[0].IsZero() {
+		t.Fatalf("deadlines %v", src.deadlines)
+	}
+	for _, d := range src.deadlines[1:] {
+		if !d.Equal(src.deadlines[0]) {
+			t.Errorf("lookups of one pod have different deadlines: %v", src.deadlines)
+		}
+	}
+	src.deadlines = nil
+	New(Options{Catalog: mustCatalog(t), Evidence: src}).Evaluate(context.Background(), Subject{Pod: threeContainers()})
+	if !src.deadlines[0].IsZero() {
+		t.Error("a deadline without a budget")
 	}
 }
