@@ -109,7 +109,10 @@ func isRegistryHost(c string) bool {
 	return false
 }
 
-// isDockerHub reports whether host is one of the Docker Hub aliases.
+// IsDockerHub reports whether host is one of the Docker Hub aliases
+// (docker.io, index.docker.io, registry-1.docker.io, in any case).
+func IsDockerHub(host string) bool { return isDockerHub(host) }
+
 func isDockerHub(host string) bool {
 	return strings.EqualFold(host, DockerHub) ||
 		strings.EqualFold(host, "index.docker.io") ||

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// img builds an ImageRef the way sdkdetect.ParseImage would, for tests.
+// img builds an ImageRef the way imageref.Parse would, for tests.
 func img(s string) ImageRef {
 	ref := ImageRef{Original: s}
 	rest := s

@@ -12,8 +12,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 	"github.com/tokenguard/tokenguard/pkg/policy"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 )
 
 // fixtureDir holds one fixture file per catalog rule; its README.md
@@ -202,7 +202,7 @@ func runRuleCase(t *testing.T, c *policy.Catalog, r *policy.Rule, tc fixtureCase
 	if tc.Package != nil {
 		image = sdkImage
 	}
-	ref, err := sdkdetect.ParseImage(image)
+	ref, err := imageref.Parse(image)
 	if err != nil {
 		t.Fatalf("image %q: %v", image, err)
 	}

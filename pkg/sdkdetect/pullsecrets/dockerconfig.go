@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tokenguard/tokenguard/pkg/imageref"
 )
 
 // entry is one registry's credentials from a Docker config: the host
@@ -81,8 +83,7 @@ func splitKey(key string) (host, p string) {
 	}
 	host, p, _ = strings.Cut(key, "/")
 	host = strings.ToLower(host)
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
+	if imageref.IsDockerHub(host) {
 		host = name.DefaultRegistry
 		p = strings.TrimPrefix(p, "v1")
 	}
