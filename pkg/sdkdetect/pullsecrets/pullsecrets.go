@@ -162,7 +162,7 @@ func (ps *PullSecrets) WaitForSync(ctx context.Context) bool {
 // podSecrets, then the image pull secrets of its service account (""
 // means "default"), read from the informer caches only. Missing secrets,
 // secrets of other types and malformed ones are skipped. key names the
-// credentials for registry.WithKeychain: it holds every secret's
+// credentials for registry.Options.Credentials: it holds every secret's
 // resourceVersion, so it changes when a secret does. Without any usable
 // secret, key is "" and kc nil (the default keychain alone applies).
 func (ps *PullSecrets) Keychain(namespace, serviceAccount string, podSecrets []string) (key string, kc authn.Keychain) {
