@@ -3,7 +3,9 @@ package deploy
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +92,13 @@ func TestWebhookConfigurationSafety(t *testing.T) {
 					t.Errorf("%s: tokenguard-system is not excluded (%s %v)", w.Name, op, ns)
 				}
 				fail := w.FailurePolicy != nil && *w.FailurePolicy == admissionregistrationv1.Fail
-				podsOnly := len(w.Rules) == 1 && slices.Equal(w.Rules[0].Resources, []string{"pods"})
+				// Pods, and the ephemeral containers added to them.
+				podsOnly := len(w.Rules) > 0
+				for _, r := range w.Rules {
+					for _, res := range r.Resources {
+						podsOnly = podsOnly && (res == "pods" || res == ephemeralContainers)
+					}
+				}
 				modeOp, modes := selector(w, "tokenguard.io/mode")
 				enforcing := modeOp == "In" && slices.Equal(modes, []string{"enforce"}) || modeOp == "NotIn" && !slices.Contains(modes, "enforce")
 				if fail && !(podsOnly && enforcing) {
@@ -104,8 +112,8 @@ func TestWebhookConfigurationSafety(t *testing.T) {
 						t.Errorf("%s: pods on UPDATE", w.Name)
 					}
 					for _, res := range r.Resources {
-						if strings.Contains(res, "/") {
-							t.Errorf("%s: subresource %s", w.Name, res)
+						if strings.Contains(res, "/") && (res != ephemeralContainers || !slices.Equal(r.Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Update})) {
+							t.Errorf("%s: subresource %s on %v", w.Name, res, r.Operations)
 						}
 					}
 				}
@@ -202,6 +210,11 @@ func TestWebhookRulesCoverKinds(t *testing.T) {
 				if ns.path == "" {
 					continue
 				}
+				// kubectl debug's ephemeral containers go wherever Pods do,
+				// on UPDATE (issue #13).
+				if got := ops[ns.path]["/"+ephemeralContainers]; !slices.Equal(got, []admissionregistrationv1.OperationType{admissionregistrationv1.Update}) {
+					t.Errorf("namespace %s labelled %q: %s sent to %s on %v, want UPDATE", ns.name, ns.mode, ephemeralContainers, ns.path, got)
+				}
 				for _, k := range kinds {
 					got := ops[ns.path][k.Group+"/"+k.Resource]
 					if !slices.Contains(got, admissionregistrationv1.Create) {
@@ -224,6 +237,9 @@ func TestWebhookRulesCoverKinds(t *testing.T) {
 								slices.Contains(r.Operations, admissionregistrationv1.Create) && slices.Contains(r.Operations, admissionregistrationv1.Update)
 							continue
 						}
+						if res == ephemeralContainers && slices.Equal(r.APIGroups, []string{""}) && slices.Equal(r.APIVersions, []string{"v1"}) {
+							continue
+						}
 						i := slices.IndexFunc(kinds, func(k workload.Kind) bool { return k.Resource == res })
 						if i < 0 {
 							t.Errorf("%s: %s is not a workload kind of the table (pkg/workload/kinds.go)", w.Name, res)
@@ -241,6 +257,10 @@ func TestWebhookRulesCoverKinds(t *testing.T) {
 		})
 	}
 }
+
+// ephemeralContainers is the subresource through which `kubectl debug` adds
+// containers to a Pod; the only subresource the webhook is sent.
+const ephemeralContainers = "pods/ephemeralcontainers"
 
 func TestDeploymentSafety(t *testing.T) {
 	for _, overlay := range Overlays {
@@ -268,9 +288,19 @@ func TestDeploymentSafety(t *testing.T) {
 			if c.ReadinessProbe == nil || c.LivenessProbe == nil || c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
 				t.Error("probes or resources missing")
 			}
-			if p.TerminationGracePeriodSeconds == nil || *p.TerminationGracePeriodSeconds <= 20 {
-				t.Errorf("termination grace %v not above --shutdown-grace", p.TerminationGracePeriodSeconds)
+			var delay, grace time.Duration
+			for _, a := range c.Args {
+				if v, ok := strings.CutPrefix(a, "--shutdown-delay="); ok {
+					delay, _ = time.ParseDuration(v)
+				}
+				if v, ok := strings.CutPrefix(a, "--shutdown-grace="); ok {
+					grace, _ = time.ParseDuration(v)
+				}
 			}
+			if delay <= 0 || grace <= 0 || p.TerminationGracePeriodSeconds == nil || time.Duration(*p.TerminationGracePeriodSeconds)*time.Second <= delay+grace {
+				t.Errorf("termination grace %v not above --shutdown-delay %v plus --shutdown-grace %v", p.TerminationGracePeriodSeconds, delay, grace)
+			}
+			checkGOMEMLIMIT(t, c)
 			kinds := map[string]bool{}
 			for _, o := range objs {
 				kinds[o["kind"].(string)] = true
@@ -433,4 +463,47 @@ func TestMonitoringObjectsDecodeStrictly(t *testing.T) {
 	if decoded != 2 {
 		t.Errorf("decoded %d monitoring objects, want the ServiceMonitor and the PrometheusRule", decoded)
 	}
+}
+
+// checkGOMEMLIMIT: the Go runtime's soft limit sits at 80-95% of the
+// container's memory limit, so the GC works harder before the kernel
+// OOM-kills (issue #13).
+func checkGOMEMLIMIT(t *testing.T, c *corev1.Container) {
+	t.Helper()
+	limit := c.Resources.Limits.Memory().Value()
+	var value string
+	for _, e := range c.Env {
+		if e.Name == "GOMEMLIMIT" {
+			value = e.Value
+		}
+	}
+	n, err := parseGoMemLimit(value)
+	if err != nil {
+		t.Errorf("GOMEMLIMIT %q: %v", value, err)
+		return
+	}
+	if n < limit*80/100 || n > limit*95/100 {
+		t.Errorf("GOMEMLIMIT %s is %d%% of limits.memory %d; want 80-95%%", value, n*100/limit, limit)
+	}
+}
+
+// parseGoMemLimit reads GOMEMLIMIT as the Go runtime does: an integer with
+// an optional B, KiB, MiB, GiB or TiB suffix.
+func parseGoMemLimit(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = v, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("not a size in bytes (e.g. 230MiB)")
+	}
+	return n * mult, nil
 }

@@ -50,7 +50,8 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 		"registry:\n  enabled: true\n  timeout: 1s\n  registries: [%q]\n  insecureRegistries: [%q]\n", host, host)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := startServe(t, "--config", cfg)
+	auditAddr, token, auditArgs := auditFlags(t)
+	s := startServe(t, append([]string{"--config", cfg}, auditArgs...)...)
 	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	if code, r := s.review(t, "enforce", "pod-two-too-old"); code != 200 || r.Allowed {
 		t.Fatalf("enforce review: %d %+v", code, r)
@@ -65,11 +66,9 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 	resp.Body.Close()
 	batch := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"kind":"Event","auditID":"x","annotations":` +
 		`{"authentication.k8s.io/stale-token":"subject: system:serviceaccount:common:fluent-bit, seconds after warning threshold: 4185802."}}]}`
-	resp, err = s.client.Post("https://"+s.Addr+"/audit", "application/json", strings.NewReader(batch))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("POST /audit: %v %v", resp, err)
+	if code := auditPost(t, s.client, auditAddr, token, batch); code != http.StatusOK {
+		t.Fatalf("POST /audit: %d", code)
 	}
-	resp.Body.Close()
 
 	// The lookup may finish after the review's budget: wait for its sample.
 	var metrics string

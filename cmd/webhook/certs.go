@@ -32,7 +32,7 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 	service := fs.String("service", "tokenguard", "name of the webhook's Service")
 	namespace := fs.String("namespace", "tokenguard-system", "namespace of the Service")
 	out := fs.String("out", "", "directory to write ca.crt, ca.key, tls.crt, tls.key and "+CABundlePatchFile+" to (required)")
-	validity := fs.Duration("validity", certs.DefaultServingValidity, "validity of the serving certificate")
+	validity := fs.Duration("validity", certs.DefaultServingValidity, "validity of the serving certificate (at least "+certs.MinServingValidity.String()+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -42,6 +42,10 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 	if *out == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "tokenguard certs: --out DIR is required, and no arguments")
 		fs.Usage()
+		return exitUsage
+	}
+	if *validity < certs.MinServingValidity {
+		fmt.Fprintf(stderr, "tokenguard certs: --validity %s is below the minimum of %s: the certificate would expire before the webhook is rolled out\n", *validity, certs.MinServingValidity)
 		return exitUsage
 	}
 	sans := certs.ServiceSANs(*service, *namespace)

@@ -62,3 +62,24 @@ func TestCertsCommand(t *testing.T) {
 		t.Errorf("no --out: exit %d", code)
 	}
 }
+
+// TestCertsRefusesShortValidity: `certs --validity 1ns` made a certificate
+// expired on arrival (issue #13); below certs.MinServingValidity it is a
+// usage error and nothing is written.
+func TestCertsRefusesShortValidity(t *testing.T) {
+	for _, validity := range []string{"1ns", "59m59s", "-1h"} {
+		t.Run(validity, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "certs")
+			code, _, errOut := runCLI(t, "", "certs", "--out", dir, "--validity", validity)
+			if code != exitUsage || !strings.Contains(errOut, "--validity") || !strings.Contains(errOut, "1h0m0s") {
+				t.Errorf("exit %d, stderr %q; want 2 naming --validity and the minimum", code, errOut)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("%s was written: %v", dir, err)
+			}
+		})
+	}
+	if code, _, errOut := runCLI(t, "", "certs", "--out", t.TempDir(), "--validity", "1h"); code != exitOK {
+		t.Errorf("--validity 1h: exit %d: %s", code, errOut)
+	}
+}

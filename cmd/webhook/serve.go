@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -41,9 +42,15 @@ type serveFlags struct {
 	configFile            string
 	kubeconfig            string
 	shutdownGrace         time.Duration
+	shutdownDelay         time.Duration
+	maxConnections        int
+	maxConnsPerClient     int
 	logFormat, logLevel   string
 	insecureRegistries    stringList
 	profiling             bool
+	auditListen           string
+	auditClientCA         string
+	auditTokenFile        string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -58,9 +65,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.configFile, "config", "", "TokenGuardConfiguration file (see docs/tokenguard-config.example.yaml); default: the embedded defaults")
 	fs.Var(&f.insecureRegistries, "insecure-registry", "registry host[:port] reached over plain HTTP or unverified TLS (repeatable; for test registries)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig to discover the control-plane version from (in-cluster config is used when running in a pod)")
-	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for in-flight reviews")
+	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for in-flight reviews, after --shutdown-delay")
+	fs.DurationVar(&f.shutdownDelay, "shutdown-delay", 5*time.Second, "how long after SIGTERM the webhook keeps taking new reviews while /readyz answers 503, so that endpoints drop the replica before it stops")
+	fs.IntVar(&f.maxConnections, "max-connections", defaultMaxConnections, "most connections the webhook listener holds open at once; more wait to be accepted (0: no limit)")
+	fs.IntVar(&f.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "most connections open at once from one client IP; more are closed at accept (0: no limit)")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.auditListen, "audit-listen", "", "HTTPS address of POST /audit, the API server's audit-webhook backend (stale-token metrics; docs/audit-webhook.md); needs --audit-client-ca-file or --audit-token-file. Default: off")
+	fs.StringVar(&f.auditClientCA, "audit-client-ca-file", "", "CA bundle (PEM) that signs the API server's audit-webhook client certificate (mTLS)")
+	fs.StringVar(&f.auditTokenFile, "audit-token-file", "", "file of bearer tokens (one a line) the API server's audit-webhook kubeconfig may send")
 	fs.BoolVar(&f.profiling, "profiling", false, "also serve Go's /debug/pprof/ profiles on --metrics-listen (CPU, heap, goroutines; keep that port off the network)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -102,7 +115,26 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use json or text", format)
 }
 
-// serve runs the webhook until ctx is cancelled, then drains.
+// Connection limits of the webhook listener. An idle TLS connection costs
+// ~38 KB; the Deployment's 256Mi memory limit holds ~30 MB at rest and the
+// 64Mi registry cache, so ~6,000 idle connections pass it. 1,024 cost
+// ~38 MB (and 1,024 file descriptors), leaving the rest for reviews. The API
+// server reaches each replica over a few HTTP/2 connections, so 64 per
+// client IP is headroom for it and a cap for anyone else.
+const (
+	defaultMaxConnections    = 1024
+	defaultMaxConnsPerClient = 64
+)
+
+// webhookIdleTimeout closes keep-alive connections idle this long. The API
+// server sends reviews over HTTP/2, where an idle close is a GOAWAY it
+// handles without failing a review, and reopening costs one handshake; an
+// idle connection that only holds a slot is released 4 times sooner than
+// with the 120 s of newServer.
+const webhookIdleTimeout = 30 * time.Second
+
+// serve runs the webhook until ctx is cancelled, then turns not ready, keeps
+// serving for f.shutdownDelay, and drains for at most f.shutdownGrace.
 func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logger) error {
 	cc, err := config.LoadCompiled(f.configFile)
 	if err != nil {
@@ -132,7 +164,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		defer src.Close()
 		evidence = src
 	}
-	eng := newEngine(cc, evidence)
+	eng := newEngine(cc, evidence, cc.Registry.Timeout.Duration)
 	if cc.ControlPlane == nil {
 		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
 	}
@@ -168,9 +200,6 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		}
 		mux.Handle("/validate/"+string(mode), h)
 	}
-	// The API server's audit webhook backend: stale-token annotations become
-	// per-service-account metrics (docs/audit-webhook.md).
-	mux.Handle("/audit", auditsink.New(reg, log, 0))
 	mux.Handle("/healthz", health)
 	mux.Handle("/readyz", health)
 	metricsMux := http.NewServeMux()
@@ -185,6 +214,13 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		metricsMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 
+	auditSrv, auditLn, err := auditSink(f, reg, log, tlsConfig)
+	if err != nil {
+		return err
+	}
+	if auditLn != nil {
+		defer auditLn.Close()
+	}
 	webhookLn, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
@@ -194,37 +230,110 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		webhookLn.Close()
 		return fmt.Errorf("--metrics-listen %s: %w", f.metricsListen, err)
 	}
+	limited := admission.LimitListener(webhookLn, f.maxConnections, f.maxConnsPerClient)
+	webhookLn = limited
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tokenguard_webhook_open_connections", Help: "Connections open on the webhook listener (at most --max-connections)."},
+			func() float64 { return float64(limited.Open()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tokenguard_webhook_connections_refused_total", Help: "Connections closed at accept because their client IP had --max-conns-per-client open."},
+			func() float64 { return float64(limited.Refused()) }),
+	)
 	webhookSrv := newServer(mux, log)
 	webhookSrv.TLSConfig = tlsConfig
+	webhookSrv.IdleTimeout = webhookIdleTimeout
 	metricsSrv := newServer(metricsMux, log)
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- webhookSrv.ServeTLS(webhookLn, "", "") }()
 	go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	if auditSrv != nil {
+		go func() { errc <- auditSrv.ServeTLS(auditLn, "", "") }()
+	}
 	ready.Store(true)
 	log.Info("tokenguard serving", "version", version, "listen", webhookLn.Addr().String(),
 		"metricsListen", metricsLn.Addr().String(), "catalog", cc.Catalog.Version(), "unknown", cc.Unknown,
 		"controlPlane", kubeVersionString(eng.ControlPlane()), "config", cc.Source,
-		"registryEvidence", cc.Registry.Enabled, "pullSecrets", pullSecrets)
+		"registryEvidence", cc.Registry.Enabled, "pullSecrets", pullSecrets, "auditListen", listenAddr(auditLn))
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	// Stop taking new work: not ready, then drain in-flight reviews.
+	// Not ready at once, and until the process ends: the endpoints drop the
+	// replica while it still answers what the API server sends it during
+	// the delay; then the webhook drains its in-flight reviews. The metrics
+	// listener (/readyz answering 503) stops last.
 	ready.Store(false)
-	log.Info("tokenguard shutting down", "grace", f.shutdownGrace.String())
+	log.Info("tokenguard shutting down", "delay", f.shutdownDelay.String(), "grace", f.shutdownGrace.String())
+	if serveErr == nil && f.shutdownDelay > 0 {
+		t := time.NewTimer(f.shutdownDelay)
+		select {
+		case <-t.C:
+		case serveErr = <-errc:
+			t.Stop()
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownGrace)
 	defer cancel()
 	if err := webhookSrv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("webhook server did not drain in time", "error", err.Error())
+	}
+	if auditSrv != nil {
+		_ = auditSrv.Shutdown(shutdownCtx)
 	}
 	_ = metricsSrv.Shutdown(shutdownCtx)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
 	return nil
+}
+
+// auditSink is the API server's audit-webhook backend (stale-token
+// annotations become per-service-account metrics; docs/audit-webhook.md) on
+// its own listener, served only with client authentication: mTLS against
+// --audit-client-ca-file and/or the bearer tokens of --audit-token-file.
+// Without --audit-listen it is off (nil server and listener).
+func auditSink(f *serveFlags, reg prometheus.Registerer, log *slog.Logger, tlsConfig *tls.Config) (*http.Server, net.Listener, error) {
+	if f.auditListen == "" {
+		if f.auditClientCA != "" || f.auditTokenFile != "" {
+			return nil, nil, errors.New("--audit-client-ca-file and --audit-token-file need --audit-listen")
+		}
+		return nil, nil, nil
+	}
+	var o auditsink.Options
+	var pool *x509.CertPool
+	var err error
+	if f.auditClientCA != "" {
+		if pool, err = auditsink.LoadClientCAs(f.auditClientCA); err != nil {
+			return nil, nil, fmt.Errorf("--audit-client-ca-file: %w", err)
+		}
+		o.ClientCertificates = true
+	}
+	if f.auditTokenFile != "" {
+		if o.BearerTokens, err = auditsink.LoadTokens(f.auditTokenFile); err != nil {
+			return nil, nil, fmt.Errorf("--audit-token-file: %w", err)
+		}
+	}
+	if !o.Authenticated() {
+		return nil, nil, errors.New("--audit-listen needs --audit-client-ca-file or --audit-token-file: the audit sink is never served to unauthenticated clients")
+	}
+	ln, err := net.Listen("tcp", f.auditListen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--audit-listen %s: %w", f.auditListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/audit", auditsink.New(reg, log, o))
+	srv := newServer(mux, log)
+	srv.TLSConfig = auditsink.ClientAuthTLS(tlsConfig, pool)
+	return srv, ln, nil
+}
+
+func listenAddr(ln net.Listener) string {
+	if ln == nil {
+		return "off"
+	}
+	return ln.Addr().String()
 }
 
 // newServer sets timeouts that keep slow clients (slowloris) from holding

@@ -64,6 +64,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, "tokenguard answers AdmissionReviews by POST")
 		return
 	}
+	if req.ContentLength > MaxRequestBytes {
+		// Refused on the declared length, before reading a byte: a body
+		// that claims 100 MB and sends 70 bytes would otherwise hold the
+		// connection until ReadTimeout. The server closes the connection,
+		// as the unread body is larger than it drains.
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("AdmissionReview of %d bytes is larger than %d bytes", req.ContentLength, MaxRequestBytes))
+		return
+	}
 	buf, err := readBody(w, req)
 	defer putBody(buf)
 	if err != nil {
@@ -296,19 +304,31 @@ func (h *Handler) review(ctx context.Context, review *reviewIn) *admissionv1.Adm
 func skipReason(req *requestIn) string {
 	k, isWorkload := workload.LookupKind(req.Kind.Group, req.Kind.Kind)
 	isNamespace := req.Kind.Group == "" && req.Kind.Kind == "Namespace"
+	ephemeral := isEphemeralContainersUpdate(req)
 	switch {
-	case req.SubResource != "":
+	case req.SubResource != "" && !ephemeral:
 		return "subresource"
 	case req.Operation != admissionv1.Create && req.Operation != admissionv1.Update:
 		return "operation"
 	case !isWorkload && !isNamespace:
 		return "kind"
-	case req.Operation == admissionv1.Update && isWorkload && !k.JudgedOnUpdate:
+	case req.Operation == admissionv1.Update && isWorkload && !k.JudgedOnUpdate && !ephemeral:
 		return "operation" // pods are judged when created; their images change only by recreation or ephemeral containers
 	case !req.hasObject():
 		return "undecodable"
 	}
 	return ""
+}
+
+// isEphemeralContainersUpdate reports whether req adds ephemeral containers
+// to a Pod (`kubectl debug`): an UPDATE of the pods/ephemeralcontainers
+// subresource, whose object is the whole Pod. It is judged like the Pod, as
+// Pod Security Admission judges it: the images it brings in are new to the
+// node, and the Pod's other containers were judged when it was created.
+// (The Pod's UPDATE itself is not judged: its images do not change.)
+func isEphemeralContainersUpdate(req *requestIn) bool {
+	return req.SubResource == "ephemeralcontainers" && req.Operation == admissionv1.Update &&
+		req.Kind.Group == "" && req.Kind.Kind == "Pod"
 }
 
 // requestTimeout honours the API server's ?timeout= (the webhook's

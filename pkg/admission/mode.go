@@ -36,13 +36,24 @@ const (
 // most 4 KiB of warnings per request, and a wall of them helps no one.
 const maxWarnings = 8
 
+// maxDenialClauses caps the findings a denial names, as maxWarnings caps
+// warnings: a pod of 10,000 too-old containers was denied with a 1.2 MB
+// message, which the API server passes on to the client and into events.
+const maxDenialClauses = maxWarnings
+
 // denialMessage renders a denial: the findings it names, in the
-// `violates ...` form.
+// `violates ...` form, at most maxDenialClauses of them (the first, in the
+// decision's deterministic order), then how many more there are.
 func denialMessage(d *engine.Decision) string {
 	if d.Allowed {
 		return ""
 	}
-	return policy.DenialMessage(d.Deny)
+	if len(d.Deny) <= maxDenialClauses {
+		return policy.DenialMessage(d.Deny)
+	}
+	more := len(d.Deny) - maxDenialClauses
+	return policy.DenialMessage(d.Deny[:maxDenialClauses]) + "; and " + strconv.Itoa(more) + " more finding" + plural(more) +
+		`; run "tokenguard check" on the manifest for all of them`
 }
 
 // renderWarnings renders a decision's warnings, each sentence once, at most

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,8 +12,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// FuzzSink feeds arbitrary bodies to POST /audit: the sink must never panic
-// or answer anything but 200, 400 or 413 (the API server retries a batch
+// FuzzSink feeds arbitrary bodies to an authenticated POST /audit: the sink
+// must never panic or answer anything but 200, 400 or 413 (the API server retries a batch
 // on 5xx for ever), and it never counts more stale-token requests than the
 // body holds annotations.
 func FuzzSink(f *testing.F) {
@@ -27,11 +26,21 @@ func FuzzSink(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Add([]byte(batch(event("a", "b", 5, "p")) + " trailing"))
+	one := event("a", "b", 5, "p")
+	for _, s := range []string{
+		batch(one) + " trailing", batch(one) + batch(one), batch(one) + " \n", " ", "\n\t",
+		`{"kind":"EventList","items":[],"Items":[` + one + `]}`, `{"kind":"EventList","items":{}}`, `{"kind":7}`,
+		batch(event(strings.Repeat("a", 300), "b", 5, "p")), batch(event("a", strings.Repeat("b", 254), 5, "p")),
+		batch(event("A", "b", 5, "p")), batch(event("a", "b", 9223372036854775807, "p")),
+		batch(event("a", "b", MaxSeconds+1, "p"), one), batch(event("a", "b", MaxSeconds, "p")),
+		`{"kind":"EventList","items":[` + strings.Repeat("{},", DefaultMaxEvents) + `{}]}`,
+		batch(event("a", "b", 5, "p"), event("c", "d", 6, "q"), event("e", "f", 7, "r"), event("g", "h", 8, "s")),
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		s := New(prometheus.NewRegistry(), nil, 3)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/audit", strings.NewReader(string(body))))
+		s := newSink(nil, nil, Options{MaxSubjects: 3})
+		rec := post(s, string(body))
 		switch rec.Code {
 		case http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge:
 		default:

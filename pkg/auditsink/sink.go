@@ -1,30 +1,18 @@
 package auditsink
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/tokenguard/tokenguard/pkg/staletoken"
 )
-
-// MaxBatchBytes caps one audit batch. The API server's webhook backend sends
-// at most --audit-webhook-batch-max-size events (400 by default); a batch of
-// Metadata-level events is far below this.
-const MaxBatchBytes = 32 << 20
-
-// DefaultMaxSubjects caps the service accounts that get their own label
-// values; the rest are counted under namespace and serviceaccount "other".
-const DefaultMaxSubjects = 1000
-
-// other is the label value of service accounts past the cap.
-const other = "other"
 
 // Window is how long a large "seconds after warning threshold" keeps the
 // gauge up after its last event: the gauge is the largest value of the
@@ -55,14 +43,14 @@ func (m *windowMax) observe(now time.Time, seconds int64) int64 {
 
 // Sink is the http.Handler of POST /audit.
 type Sink struct {
-	log         *slog.Logger
-	maxSubjects int
+	log  *slog.Logger
+	o    Options
+	auth authenticator
+	now  func() time.Time
 
-	mu  sync.Mutex
-	now func() time.Time
-	// max holds, per tracked service account ("ns/sa" or "other/other"),
-	// the largest seconds after threshold of the last one to two Windows.
-	max map[string]*windowMax
+	mu sync.Mutex
+	// subjects are the service accounts with series.
+	subjects *subjects
 	// recent holds the audit IDs of recent stale-token requests: the API
 	// server sends each logged stage of a request (RequestReceived,
 	// ResponseStarted, ResponseComplete) as its own event, all annotated,
@@ -75,20 +63,18 @@ type Sink struct {
 	rejected prometheus.Counter
 }
 
-// New registers the sink's metrics on reg. maxSubjects <= 0 means
-// DefaultMaxSubjects.
-func New(reg prometheus.Registerer, log *slog.Logger, maxSubjects int) *Sink {
-	if maxSubjects <= 0 {
-		maxSubjects = DefaultMaxSubjects
-	}
+// New registers the sink's metrics on reg; zero Options fields get their
+// defaults. Serve the sink only when o.Authenticated().
+func New(reg prometheus.Registerer, log *slog.Logger, o Options) *Sink {
+	o = o.withDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{
-		log: log, maxSubjects: maxSubjects, max: map[string]*windowMax{}, now: time.Now,
+		log: log, o: o, auth: newAuthenticator(o.tokens()), now: o.now,
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenguard_stale_token_events_total",
-			Help: "Audit events the API server annotated with authentication.k8s.io/stale-token, by service account (namespace/serviceaccount \"other\" past the cardinality cap).",
+			Help: "Audit events the API server annotated with authentication.k8s.io/stale-token, by service account (at most the sink's subject cap; a service account evicted or silent for the subject TTL loses its series).",
 		}, []string{"namespace", "serviceaccount"}),
 		seconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tokenguard_stale_token_seconds_after_threshold",
@@ -96,99 +82,139 @@ func New(reg prometheus.Registerer, log *slog.Logger, maxSubjects int) *Sink {
 		}, []string{"namespace", "serviceaccount"}),
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenguard_audit_batches_total",
-			Help: "Audit batches received on /audit, by result (ok, malformed).",
+			Help: "Audit batches received on /audit, by result (ok, malformed, too_large, unauthorized).",
 		}, []string{"result"}),
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tokenguard_audit_malformed_annotations_total",
-			Help: "stale-token annotations whose value could not be read.",
+			Help: "stale-token annotations not counted: unreadable, a name that is not a Kubernetes name, or implausible seconds.",
 		}),
 	}
-	reg.MustRegister(s.events, s.seconds, s.batches, s.rejected)
+	s.subjects = newSubjects(o.MaxSubjects, o.SubjectTTL, func(sub *subject) {
+		s.events.DeleteLabelValues(sub.key.namespace, sub.key.name)
+		s.seconds.DeleteLabelValues(sub.key.namespace, sub.key.name)
+	})
+	reg.MustRegister(expiring{s}, s.batches, s.rejected)
 	return s
 }
 
-// eventList is the part of an audit.k8s.io/v1 EventList the sink reads.
-type eventList struct {
-	Kind  string `json:"kind"`
-	Items []struct {
-		AuditID     string            `json:"auditID"`
-		Stage       string            `json:"stage"`
-		Annotations map[string]string `json:"annotations"`
-		User        struct {
-			Extra map[string][]string `json:"extra"`
-		} `json:"user"`
-	} `json:"items"`
+// expiring collects the per-service-account series after dropping the
+// expired ones, so that /metrics drops them without a new batch.
+type expiring struct{ s *Sink }
+
+func (c expiring) Describe(ch chan<- *prometheus.Desc) {
+	c.s.events.Describe(ch)
+	c.s.seconds.Describe(ch)
+}
+
+func (c expiring) Collect(ch chan<- prometheus.Metric) {
+	c.s.mu.Lock()
+	c.s.subjects.expire(c.s.now())
+	c.s.mu.Unlock()
+	c.s.events.Collect(ch)
+	c.s.seconds.Collect(ch)
 }
 
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.auth.allowed(r) {
+		s.batches.WithLabelValues("unauthorized").Inc()
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tokenguard-audit"`)
+		http.Error(w, "tokenguard: the audit webhook needs a client certificate or a bearer token", http.StatusUnauthorized)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "tokenguard: the audit webhook takes an EventList by POST", http.StatusMethodNotAllowed)
 		return
 	}
-	var list eventList
-	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBatchBytes)).Decode(&list)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		s.batches.WithLabelValues("malformed").Inc()
-		http.Error(w, "tokenguard: audit batch larger than 32 MiB", http.StatusRequestEntityTooLarge)
-		return
-	case err != nil && !errors.Is(err, io.EOF), list.Kind != "" && list.Kind != "EventList":
-		s.batches.WithLabelValues("malformed").Inc()
-		msg := "expected an audit.k8s.io/v1 EventList"
-		if err != nil {
-			msg += ": " + err.Error()
+	var events []annotatedEvent
+	err := error(&batchError{Code: http.StatusRequestEntityTooLarge,
+		Msg: fmt.Sprintf("tokenguard: audit batch larger than %d bytes", s.o.MaxBodyBytes)})
+	if r.ContentLength <= s.o.MaxBodyBytes {
+		events, err = readEventList(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), s.o.MaxEvents)
+	}
+	if be := (*batchError)(nil); errors.As(err, &be) {
+		result := "malformed"
+		if be.Code == http.StatusRequestEntityTooLarge {
+			result = "too_large"
 		}
-		http.Error(w, "tokenguard: "+msg, http.StatusBadRequest)
+		s.batches.WithLabelValues(result).Inc()
+		http.Error(w, be.Msg, be.Code)
 		return
 	}
 	s.batches.WithLabelValues("ok").Inc()
-	for i := range list.Items {
-		ev := &list.Items[i]
-		value, ok := ev.Annotations[staletoken.AnnotationKey]
-		if !ok {
-			continue
-		}
-		subject, seconds, err := staletoken.ParseAnnotation(value)
-		if err != nil {
-			s.rejected.Inc()
-			s.log.Warn("audit event with a stale-token annotation tokenguard cannot read; the request is not counted",
-				"error", err.Error(), "auditID", ev.AuditID, "stage", ev.Stage)
-			continue
-		}
-		ns, sa, _ := staletoken.SplitSubject(subject)
-		lns, lsa, max, dup := s.observe(ns, sa, seconds, ev.AuditID)
-		s.seconds.WithLabelValues(lns, lsa).Set(float64(max))
-		if dup {
-			continue // another stage of a request already counted
-		}
-		s.events.WithLabelValues(lns, lsa).Inc()
-		s.log.Info("stale service-account token in use", "namespace", ns, "serviceAccount", sa,
-			"secondsAfterThreshold", seconds, "daysLeft", daysLeft(seconds),
-			"pod", first(ev.User.Extra[staletoken.PodNameExtraKey]), "auditID", ev.AuditID)
+	for _, l := range s.record(events) {
+		l.write(s.log)
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// observe records seconds for a service account and returns its label
-// values ("other" past the cap), the largest seconds of their last one to
-// two Windows, and
-// whether auditID was seen recently (another stage of the same request).
-func (s *Sink) observe(ns, sa string, seconds int64, auditID string) (string, string, int64, bool) {
-	key := ns + "/" + sa
+// logLine is one log line of a batch, written after the lock is released.
+type logLine struct {
+	ev                 *annotatedEvent
+	problem            string // non-empty: the event is malformed
+	namespace, account string
+	seconds            int64
+}
+
+func (l logLine) write(log *slog.Logger) {
+	if l.problem != "" {
+		log.Warn("audit event with a stale-token annotation tokenguard cannot read; the request is not counted",
+			"error", clip(l.problem), "auditID", clip(l.ev.auditID), "stage", clip(l.ev.stage))
+		return
+	}
+	log.Info("stale service-account token in use", "namespace", l.namespace, "serviceAccount", l.account,
+		"secondsAfterThreshold", l.seconds, "daysLeft", daysLeft(l.seconds),
+		"pod", clip(l.ev.pod), "auditID", clip(l.ev.auditID))
+}
+
+// record counts a batch's annotated events and returns their log lines.
+func (s *Sink) record(events []annotatedEvent) []logLine {
+	lines := make([]logLine, 0, len(events))
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dup := s.recent.Seen(auditID)
-	if _, ok := s.max[key]; !ok && len(s.max) >= s.maxSubjects {
-		ns, sa, key = other, other, other+"/"+other
+	s.subjects.expire(now)
+	for i := range events {
+		ev := &events[i]
+		ns, sa, seconds, problem := readAnnotation(ev.value)
+		if problem != "" {
+			s.rejected.Inc()
+			lines = append(lines, logLine{ev: ev, problem: problem})
+			continue
+		}
+		dup := s.recent.Seen(ev.auditID)
+		sub := s.subjects.touch(subjectKey{ns, sa}, now)
+		ns, sa = sub.key.namespace, sub.key.name
+		s.seconds.WithLabelValues(ns, sa).Set(float64(sub.max.observe(now, seconds)))
+		if dup {
+			continue // another stage of a request already counted
+		}
+		s.events.WithLabelValues(ns, sa).Inc()
+		lines = append(lines, logLine{ev: ev, namespace: ns, account: sa, seconds: seconds})
 	}
-	m := s.max[key]
-	if m == nil {
-		m = &windowMax{start: s.now()}
-		s.max[key] = m
+	return lines
+}
+
+// readAnnotation reads a stale-token annotation's service account and
+// seconds, or says why they cannot be counted: names that are not a
+// namespace (DNS-1123 label) and a service-account name (DNS-1123
+// subdomain) never become label values, seconds above MaxSeconds never a
+// gauge value.
+func readAnnotation(value string) (namespace, account string, seconds int64, problem string) {
+	subject, seconds, err := staletoken.ParseAnnotation(value)
+	if err != nil {
+		return "", "", 0, err.Error()
 	}
-	return ns, sa, m.observe(s.now(), seconds), dup
+	namespace, account, _ = staletoken.SplitSubject(subject)
+	switch {
+	case len(namespace) > validation.DNS1123LabelMaxLength || len(validation.IsDNS1123Label(namespace)) > 0:
+		return "", "", 0, fmt.Sprintf("namespace %s (%d bytes) is not a Kubernetes namespace name", quoteClip(namespace), len(namespace))
+	case len(account) > validation.DNS1123SubdomainMaxLength || len(validation.IsDNS1123Subdomain(account)) > 0:
+		return "", "", 0, fmt.Sprintf("service account %s (%d bytes) is not a Kubernetes name", quoteClip(account), len(account))
+	case seconds > MaxSeconds:
+		return "", "", 0, fmt.Sprintf("seconds after warning threshold %d is implausible (more than %d, ten years)", seconds, MaxSeconds)
+	}
+	return namespace, account, seconds, ""
 }
 
 // daysLeft is the whole days before a token that is seconds past its
@@ -203,9 +229,20 @@ func daysLeft(seconds int64) int64 {
 	return d
 }
 
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
+// maxLogValue caps strings from a batch in log lines.
+const maxLogValue = 256
+
+// clip cuts s to maxLogValue bytes, saying how long it was.
+func clip(s string) string {
+	if len(s) <= maxLogValue {
+		return s
 	}
-	return s[0]
+	return fmt.Sprintf("%s… (%d bytes)", s[:maxLogValue], len(s))
+}
+
+func quoteClip(s string) string {
+	if len(s) <= maxLogValue {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q…", s[:maxLogValue])
 }

@@ -28,6 +28,12 @@ const (
 	// valid when Generate is given a zero validity: 1 year.
 	DefaultServingValidity = 365 * 24 * time.Hour
 
+	// MinServingValidity is the shortest serving-certificate validity
+	// `tokenguard certs` accepts: below it a certificate expires before a
+	// rollout and the first reload interval are over, and the webhook's
+	// TLS fails (or fails closed) soon after it is deployed.
+	MinServingValidity = time.Hour
+
 	// maxCommonNameLen is the RFC 5280 upper bound (ub-common-name) for a
 	// CommonName; longer first SANs are left out of the subject.
 	maxCommonNameLen = 64

@@ -42,19 +42,30 @@ func WithLogger(l *slog.Logger) ReloaderOption {
 	}
 }
 
+// WithClock sets the clock that a certificate's validity period is checked
+// against. The default is time.Now; a nil now keeps the default.
+func WithClock(now func() time.Time) ReloaderOption {
+	return func(r *Reloader) {
+		if now != nil {
+			r.now = now
+		}
+	}
+}
+
 // Reloader serves a certificate and key read from files and picks up new
 // content without a restart. It compares a hash of the files' content on
 // every tick, which follows symlinks and so also sees the atomic "..data"
 // symlink swap of Kubernetes Secret and ConfigMap volumes.
 //
 // When new content does not load (half-written, mismatched key, deleted
-// files) the Reloader keeps serving the last good certificate, records the
+// files, a certificate that is expired or not yet valid) the Reloader keeps serving the last good certificate, records the
 // error (see LastError) and reads the files again on every tick; content that
 // already failed is not parsed twice, so the error is logged once.
 type Reloader struct {
 	certFile, keyFile string
 	interval          time.Duration
 	log               *slog.Logger
+	now               func() time.Time
 
 	cert atomic.Pointer[tls.Certificate] // never nil after NewReloader
 
@@ -66,14 +77,16 @@ type Reloader struct {
 }
 
 // NewReloader loads certFile and keyFile (PEM) and returns a Reloader serving
-// them. It fails, naming the files, if either is unreadable or they do not
-// form a key pair. Call Run to watch for changes.
+// them. It fails, naming the files, if either is unreadable, they do not
+// form a key pair, or the certificate is expired or not yet valid (a
+// *ValidityError). Call Run to watch for changes.
 func NewReloader(certFile, keyFile string, opts ...ReloaderOption) (*Reloader, error) {
 	r := &Reloader{
 		certFile: certFile,
 		keyFile:  keyFile,
 		interval: DefaultReloadInterval,
 		log:      slog.New(slog.DiscardHandler),
+		now:      time.Now,
 	}
 	for _, o := range opts {
 		o(r)
@@ -163,7 +176,13 @@ func (r *Reloader) check() {
 	}
 	cert, err := r.parse(certPEM, keyPEM)
 	if err != nil {
-		r.failedSum, r.haveFailed = sum, true
+		// A certificate not yet valid (issued on a node whose clock runs
+		// ahead) becomes valid without changing: read it again next tick.
+		// Other failures are a property of the bytes.
+		var ve *ValidityError
+		if !errors.As(err, &ve) || !ve.NotYetValid() {
+			r.failedSum, r.haveFailed = sum, true
+		}
 		r.fail(err)
 		return
 	}
@@ -231,5 +250,37 @@ func (r *Reloader) parse(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 		}
 		cert.Leaf = leaf
 	}
+	if err := checkValidity(r.certFile, cert.Leaf, r.now()); err != nil {
+		return nil, err
+	}
 	return &cert, nil
+}
+
+// ValidityError says that a certificate file holds a certificate outside its
+// validity period at the time it was loaded.
+type ValidityError struct {
+	File                string
+	NotBefore, NotAfter time.Time
+	Now                 time.Time
+}
+
+// NotYetValid reports whether the certificate's period has not begun.
+func (e *ValidityError) NotYetValid() bool { return e.Now.Before(e.NotBefore) }
+
+func (e *ValidityError) Error() string {
+	if e.NotYetValid() {
+		return fmt.Sprintf("certs: certificate %s is not valid yet: NotBefore %s, now %s; check the clocks of the issuer and this node",
+			e.File, e.NotBefore.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("certs: certificate %s expired: NotAfter %s, now %s; issue a new serving certificate",
+		e.File, e.NotAfter.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
+}
+
+// checkValidity returns a *ValidityError when now is outside leaf's validity
+// period (both ends inclusive, as crypto/x509 verifies).
+func checkValidity(file string, leaf *x509.Certificate, now time.Time) error {
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return &ValidityError{File: file, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Now: now}
+	}
+	return nil
 }
