@@ -42,7 +42,19 @@ func TestAuditWebhook(t *testing.T) {
 	if err := certs.WriteFiles(certDir, b); err != nil {
 		t.Fatal(err)
 	}
-	proc, err := NewProcess(bin, "--tls-cert-file", filepath.Join(certDir, certs.CertFile), "--tls-private-key-file", filepath.Join(certDir, certs.KeyFile))
+	// The sink is served only authenticated, on its own listener: the API
+	// server's webhook kubeconfig sends a bearer token of --audit-token-file.
+	auditAddr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "e2e-audit-webhook-token"
+	tokens := filepath.Join(work, "audit-tokens")
+	if err := os.WriteFile(tokens, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := NewProcess(bin, "--tls-cert-file", filepath.Join(certDir, certs.CertFile), "--tls-private-key-file", filepath.Join(certDir, certs.KeyFile),
+		"--audit-listen", auditAddr, "--audit-token-file", tokens)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +81,8 @@ contexts:
 current-context: tokenguard
 users:
 - name: tokenguard
-  user: {}
-`, proc.Addr, base64.StdEncoding.EncodeToString(b.CACertPEM))
+  user: {token: %s}
+`, auditAddr, base64.StdEncoding.EncodeToString(b.CACertPEM), token)
 	if err := os.WriteFile(hook, []byte(kubeconfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +118,7 @@ users:
 	if err != nil {
 		t.Fatalf("no audit batch reached /audit: %v\ntokenguard output:\n%s\n%s", err, tail(proc.Output(), 20), c.Logs())
 	}
-	if strings.Contains(proc.MetricsText(), `tokenguard_audit_batches_total{result="malformed"}`) {
+	if m := proc.MetricsText(); strings.Contains(m, `tokenguard_audit_batches_total{result="malformed"}`) || strings.Contains(m, `tokenguard_audit_batches_total{result="unauthorized"}`) {
 		t.Errorf("the API server's batches were not understood:\n%s", tail(proc.Output(), 20))
 	}
 	t.Log(last)

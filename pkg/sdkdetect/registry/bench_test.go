@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func BenchmarkColdLookup(b *testing.B) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		s := New(Options{Timeout: 10 * time.Second, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued})
+		s := New(Options{Timeout: 10 * time.Second, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued})
 		if ev := s.Evidence(ctx, nil, image); ev.SBOM == "" {
 			b.Fatalf("no SBOM: %+v", ev)
 		}
@@ -47,5 +48,59 @@ func BenchmarkWarmLookup(b *testing.B) {
 	}
 	if n := r.requests.Load(); n != 0 {
 		b.Fatalf("warm lookups sent %d requests", n)
+	}
+}
+
+// delayTransport adds a fixed latency to every round trip, as a registry
+// far away would.
+type delayTransport struct {
+	rt    http.RoundTripper
+	delay time.Duration
+}
+
+func (d delayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	select {
+	case <-time.After(d.delay):
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	return d.rt.RoundTrip(req)
+}
+
+// BenchmarkColdLookupDistance measures the sequential depth of a cold
+// lookup (a new Source each time) of a two-platform index with one SPDX
+// referrer, named by tag and by tag and digest, 25 ms away: the time of a
+// lookup divided by 25 ms is the number of round trips one after another.
+func BenchmarkColdLookupDistance(b *testing.B) {
+	const rtt = 25 * time.Millisecond
+	r := newTestRegistry(b, registry.WithReferrersSupport(true))
+	idx := fixture(b, r)
+	for _, bc := range []struct{ name, image string }{
+		{"tag", r.host + "/acme/api:1.4"},
+		{"tag-and-digest", r.host + "/acme/api:1.4@" + idx.Digest.String()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.Proxy = nil
+			ctx := context.Background()
+			r.reset()
+			n := 0
+			var took time.Duration
+			for b.Loop() {
+				s := New(Options{
+					Timeout: 10 * time.Second, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued,
+					Transport: delayTransport{rt: tr, delay: rtt},
+				})
+				begin := time.Now()
+				if ev := s.Evidence(ctx, nil, bc.image); ev.SBOM == "" {
+					b.Fatalf("no SBOM: %+v", ev)
+				}
+				took += time.Since(begin)
+				s.Close()
+				n++
+			}
+			b.ReportMetric(float64(took)/float64(n)/float64(rtt), "depth/op")
+			b.ReportMetric(float64(r.requests.Load())/float64(n), "requests/op")
+		})
 	}
 }

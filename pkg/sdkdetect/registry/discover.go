@@ -29,7 +29,7 @@ func (s *Source) lookup(ctx context.Context, ref name.Reference, c creds) *recor
 	host := ref.Context().RegistryStr()
 	rec := s.lookupRef(ctx, ref, c)
 	d := time.Since(begin)
-	s.opts.Metrics.LookupDone(host, rec.reason, d)
+	s.opts.Metrics.LookupDone(s.hostLabel(host), rec.reason, d)
 	if rec.unavailable != "" {
 		s.opts.Logger.Warn("registry lookup failed", "image", displayRef(ref), "reason", rec.reason, "error", rec.unavailable, "duration", d, "pullSecrets", c.key != "")
 	} else {
@@ -47,20 +47,14 @@ func (s *Source) lookupRef(ctx context.Context, ref name.Reference, c creds) *re
 	digest := ref.Identifier()
 	var pre *remote.Descriptor
 	if tag, ok := ref.(name.Tag); ok {
-		key := refKey(ref)
-		if rec, ok := s.cache.get(key); ok && rec.unavailable == "" {
+		if rec, ok := s.cache.get(refKey(ref)); ok && rec.unavailable == "" {
 			digest = rec.digest
 		} else {
-			digest, pre, err = resolveTag(ctx, p, tag)
-			if err != nil {
-				if isAuthError(err) {
-					s.pullers.drop(host, c, p)
-				}
-				rec := s.failed(ref, err)
-				s.put(key, c, rec)
+			var rec *record
+			if rec, pre = s.tagDigest(ctx, p, tag, c); rec.unavailable != "" {
 				return rec
 			}
-			s.put(key, c, &record{digest: digest, ttl: s.opts.TagTTL})
+			digest = rec.digest
 		}
 	}
 	dkey := digestKey(ref.Context(), digest)
@@ -157,6 +151,13 @@ func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Referen
 	images, isIndex, err := d.platformImages(top)
 	if err != nil {
 		return s.failed(ref, err)
+	}
+	if len(images) > s.opts.MaxPlatforms {
+		// Each platform costs a few requests (referrers, cosign tags):
+		// an index of thousands would cost thousands. Platforms of one
+		// release carry one version; the first ones stand for the rest.
+		s.opts.Logger.Info("image index has more linux platforms than are read", "image", displayRef(ref), "platforms", len(images), "read", s.opts.MaxPlatforms)
+		images = images[:s.opts.MaxPlatforms]
 	}
 	var (
 		labels    map[string]string

@@ -16,19 +16,20 @@ import (
 
 // Failure reasons, as given to Metrics.LookupDone.
 const (
-	ReasonAuth        = "auth"         // 401
-	ReasonDenied      = "denied"       // 403
-	ReasonNotFound    = "not-found"    // the image (not an attachment) is missing
-	ReasonRateLimited = "rate-limited" // 429
-	ReasonServerError = "server-error" // 5xx
-	ReasonStatus      = "status"       // another unexpected HTTP status
-	ReasonTimeout     = "timeout"      // the background lookup ran out of time
-	ReasonNetwork     = "network"      // DNS, connection, TLS
-	ReasonTooLarge    = "too-large"    // a manifest or blob above the size caps
-	ReasonInvalid     = "invalid"      // a malformed manifest or config
-	ReasonRedirects   = "redirects"    // a redirect loop
-	ReasonCanceled    = "canceled"     // the Source was closed
-	ReasonOther       = "other"        // anything else
+	ReasonAuth        = "auth"            // 401
+	ReasonDenied      = "denied"          // 403
+	ReasonNotFound    = "not-found"       // the image (not an attachment) is missing
+	ReasonRateLimited = "rate-limited"    // 429
+	ReasonServerError = "server-error"    // 5xx
+	ReasonStatus      = "status"          // another unexpected HTTP status
+	ReasonTimeout     = "timeout"         // the background lookup ran out of time
+	ReasonNetwork     = "network"         // DNS, connection, TLS
+	ReasonTooLarge    = "too-large"       // a manifest or blob above the size caps
+	ReasonInvalid     = "invalid"         // a malformed manifest or config
+	ReasonRedirects   = "redirects"       // a redirect loop
+	ReasonCanceled    = "canceled"        // the Source was closed
+	ReasonRefused     = "refused-address" // a private, loopback or metadata address of an unlisted host
+	ReasonOther       = "other"           // anything else
 )
 
 // Errors the guarding transport and the manifest readers return.
@@ -51,6 +52,10 @@ func explain(host, ref string, err error) failure {
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		return explainStatus(host, ref, terr)
+	}
+	var rerr *refusedError
+	if errors.As(err, &rerr) {
+		return explainRefused(host, rerr)
 	}
 	var cerr *tls.CertificateVerificationError
 	var uerr x509.UnknownAuthorityError
@@ -80,6 +85,20 @@ func explain(host, ref string, err error) failure {
 		return failure{fmt.Sprintf("registry %s did not answer in time for %s", host, ref), ReasonTimeout}
 	}
 	return failure{fmt.Sprintf("registry %s could not be read for %s: %v", host, ref, err), ReasonOther}
+}
+
+// explainRefused says which address the guard refused and how to allow
+// it: the registry's own, or that of a host it sent tokenguard to (a
+// redirect, its token server).
+func explainRefused(host string, e *refusedError) failure {
+	at := ""
+	if e.host != e.ip.String() {
+		at = " (" + e.ip.String() + ")"
+	}
+	if sameHost(host, e.addr) {
+		return failure{fmt.Sprintf("registry %s resolves to a %s address%s; list it in registry.registries to look it up", host, e.class, at), ReasonRefused}
+	}
+	return failure{fmt.Sprintf("registry %s sent tokenguard to %s (a redirect or its token server), which resolves to a %s address%s; list %s in registry.registries to allow it", host, e.addr, e.class, at, e.addr), ReasonRefused}
 }
 
 func explainStatus(host, ref string, e *transport.Error) failure {

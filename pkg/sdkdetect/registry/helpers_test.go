@@ -101,8 +101,20 @@ func (r *testRegistry) quiet(f func()) {
 	f()
 }
 
-// newSource returns a Source for tests: quiet logs, no keychain lookups.
+// testRegistries lists the test registries' address, so that the address
+// guard lets lookups reach them (every port of 127.0.0.1).
+var testRegistries = []string{"127.0.0.1"}
+
+// newSource returns a Source for tests: quiet logs, no keychain lookups,
+// and the test registries on 127.0.0.1 listed.
 func newSource(t testing.TB, o Options) *Source {
+	t.Helper()
+	o.InsecureRegistries = append(slices.Clone(o.InsecureRegistries), testRegistries...)
+	return newGuardedSource(t, o)
+}
+
+// newGuardedSource is newSource without the test registries listed.
+func newGuardedSource(t testing.TB, o Options) *Source {
 	t.Helper()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

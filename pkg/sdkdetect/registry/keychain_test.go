@@ -143,9 +143,7 @@ func TestCredentialPullersBounded(t *testing.T) {
 	if _, err := s.pullers.get("registry.example.com", creds{}); err != nil {
 		t.Fatal(err)
 	}
-	s.pullers.mu.Lock()
-	defer s.pullers.mu.Unlock()
-	if s.pullers.nCreds != maxCredPullers || len(s.pullers.m) != maxCredPullers+1 {
-		t.Errorf("%d credential pullers, %d in all; want %d and %d", s.pullers.nCreds, len(s.pullers.m), maxCredPullers, maxCredPullers+1)
+	if plain, withCred := s.pullers.size(); withCred != maxCredPullers || plain != 1 {
+		t.Errorf("%d credential pullers, %d without; want %d and 1", withCred, plain, maxCredPullers)
 	}
 }

@@ -14,30 +14,31 @@ import (
 const pullerMaxAge = 15 * time.Minute
 
 // maxCredPullers bounds the Pullers kept for per-review credentials
-// (WithKeychain): one per registry and credentials key.
+// (Options.Credentials): one per registry and credentials key.
 const maxCredPullers = 256
 
 // pullers holds one ggcr Puller per registry host (and per credentials
-// key, for lookups with WithKeychain), so that pings, token exchanges and
+// key, for lookups with a puller's credentials), so that pings, token exchanges and
 // connections are shared by all lookups of that registry with the same
-// credentials.
+// credentials. Both kinds are kept in LRUs: images may name any number of
+// hosts.
 type pullers struct {
 	mu       sync.Mutex
-	m        map[string]pullerEntry
-	nCreds   int // entries of m with credentials
+	plain    *hostLRU[pullerEntry] // by host, maxHosts
+	withCred *hostLRU[pullerEntry] // by host and credentials key, maxCredPullers
 	opts     []remote.Option
 	keychain authn.Keychain
 	now      func() time.Time
 }
 
 type pullerEntry struct {
-	p     *remote.Puller
-	born  time.Time
-	creds bool
+	p    *remote.Puller
+	born time.Time
 }
 
 func (ps *pullers) init(g *guard, o Options) {
-	ps.m = make(map[string]pullerEntry)
+	ps.plain = newHostLRU[pullerEntry](maxHosts)
+	ps.withCred = newHostLRU[pullerEntry](maxCredPullers)
 	ps.now = o.now
 	ps.keychain = o.Keychain
 	ps.opts = []remote.Option{
@@ -50,13 +51,21 @@ func (ps *pullers) init(g *guard, o Options) {
 	}
 }
 
+func (ps *pullers) lru(c creds) *hostLRU[pullerEntry] {
+	if c.key != "" {
+		return ps.withCred
+	}
+	return ps.plain
+}
+
 // get returns host's Puller for the credentials c.
 func (ps *pullers) get(host string, c creds) (*remote.Puller, error) {
 	key := c.scoped(host)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	now := ps.now()
-	if e, ok := ps.m[key]; ok && now.Sub(e.born) < pullerMaxAge {
+	l := ps.lru(c)
+	if e, ok := l.get(key); ok && now.Sub(e.born) < pullerMaxAge {
 		return e.p, nil
 	}
 	kc := ps.keychain
@@ -67,46 +76,8 @@ func (ps *pullers) get(host string, c creds) (*remote.Puller, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps.remove(key)
-	if c.key != "" {
-		if ps.nCreds >= maxCredPullers {
-			ps.evictCreds(now)
-		}
-		ps.nCreds++
-	}
-	ps.m[key] = pullerEntry{p: p, born: now, creds: c.key != ""}
+	l.add(key, pullerEntry{p: p, born: now})
 	return p, nil
-}
-
-// evictCreds makes room for a credentials Puller: it drops the expired
-// ones, or else the oldest.
-func (ps *pullers) evictCreds(now time.Time) {
-	oldest, found := "", false
-	var oldestBorn time.Time
-	for k, e := range ps.m {
-		if !e.creds {
-			continue
-		}
-		if now.Sub(e.born) >= pullerMaxAge {
-			ps.remove(k)
-			continue
-		}
-		if !found || e.born.Before(oldestBorn) {
-			oldest, oldestBorn, found = k, e.born, true
-		}
-	}
-	if ps.nCreds >= maxCredPullers && found {
-		ps.remove(oldest)
-	}
-}
-
-func (ps *pullers) remove(key string) {
-	if e, ok := ps.m[key]; ok {
-		delete(ps.m, key)
-		if e.creds {
-			ps.nCreds--
-		}
-	}
 }
 
 // drop forgets the Puller of host and c if it is still p, so that the next
@@ -115,7 +86,15 @@ func (ps *pullers) drop(host string, c creds, p *remote.Puller) {
 	key := c.scoped(host)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if e, ok := ps.m[key]; ok && e.p == p {
-		ps.remove(key)
+	l := ps.lru(c)
+	if e, ok := l.get(key); ok && e.p == p {
+		l.remove(key)
 	}
+}
+
+// size returns the number of Pullers kept, without and with credentials.
+func (ps *pullers) size() (plain, withCred int) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.plain.len(), ps.withCred.len()
 }

@@ -29,6 +29,7 @@ const (
 	DefaultNoSBOMTTL              = 10 * time.Minute
 	DefaultMaxManifestBytes       = 4 << 20
 	DefaultMaxSBOMBytes           = sdkdetect.DefaultSBOMMaxBytes
+	DefaultMaxPlatforms           = 8
 )
 
 // Options configure a Source. The zero value of every field means its
@@ -50,6 +51,13 @@ type Options struct {
 	InsecureRegistries []string
 	// Registries, when not empty, are the only hosts looked up: images
 	// elsewhere get tag evidence and no request. Default: every registry.
+	//
+	// Registry requests (token servers and redirects too) never connect to
+	// loopback, link-local (cloud metadata), private, CGNAT, unspecified,
+	// multicast or reserved addresses, after DNS resolution, unless the
+	// host is listed here or in InsecureRegistries: "host:port" allows
+	// that port, a bare "host" every port of the host. Metrics name the
+	// hosts listed here or in InsecureRegistries; others count as "other".
 	Registries []string
 	// Keychain finds credentials per registry. Default: authn.DefaultKeychain.
 	Keychain authn.Keychain
@@ -81,12 +89,19 @@ type Options struct {
 	// MaxSBOMBytes bounds one SBOM or attestation blob; larger ones are
 	// skipped without download when their size is declared. Default: 64 MiB.
 	MaxSBOMBytes int64
+	// MaxPlatforms bounds the linux images of an index that are read (their
+	// SBOMs and attestations); the others are left out and logged, so an
+	// index of thousands of platforms costs tens of requests. Default: 8.
+	MaxPlatforms int
 	// Logger receives one line per lookup. Default: slog.Default().
 	Logger *slog.Logger
 	// Metrics receives counts and durations. Default: NopMetrics.
 	Metrics Metrics
 	// now is the clock, for tests.
 	now func() time.Time
+	// lookupIP resolves host names for the address guard, for tests.
+	// Default: net.DefaultResolver.
+	lookupIP lookupFunc
 }
 
 func (o *Options) setDefaults() {
@@ -100,6 +115,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.NoSBOMTTL, DefaultNoSBOMTTL)
 	setDefault(&o.MaxManifestBytes, DefaultMaxManifestBytes)
 	setDefault(&o.MaxSBOMBytes, DefaultMaxSBOMBytes)
+	setDefault(&o.MaxPlatforms, DefaultMaxPlatforms)
 	if o.BackgroundTimeout < o.Timeout {
 		o.BackgroundTimeout = o.Timeout
 	}
@@ -139,6 +155,9 @@ type Source struct {
 	insecure map[string]bool
 	// allowed holds Options.Registries; nil means every registry.
 	allowed map[string]bool
+	// listed holds Options.Registries and InsecureRegistries: the hosts
+	// that may have private addresses and that metrics name.
+	listed  hostList
 	pullers pullers
 
 	// base is the parent of background lookups; Close cancels it.
@@ -156,24 +175,30 @@ func New(opts Options) *Source {
 	for _, h := range opts.InsecureRegistries {
 		insecure[strings.ToLower(h)] = true
 	}
-	secure, insecureRT := newBaseTransports(opts.Transport)
+	listed := newHostList(opts.Registries, opts.InsecureRegistries)
+	addrs := newAddrGuard(listed, opts.lookupIP)
+	secure, insecureRT, proxy, guarded := newBaseTransports(opts.Transport, addrs)
+	base, cancel := context.WithCancel(context.Background())
+	s := &Source{
+		opts:     opts,
+		cache:    newCache(opts.CacheEntries, opts.CacheBytes, opts.now),
+		insecure: insecure,
+		listed:   listed,
+		base:     base,
+		cancel:   cancel,
+	}
 	g := &guard{
 		secure: secure, insecure: insecureRT, insecureHosts: insecure,
 		perHost:   opts.PerRegistryConcurrency,
 		maxSmall:  opts.MaxManifestBytes,
 		maxBlob:   opts.MaxSBOMBytes,
-		onRequest: opts.Metrics.Request,
-		sems:      make(map[string]chan struct{}),
+		onRequest: func(host string) { opts.Metrics.Request(s.hostLabel(host)) },
+		addrs:     addrs,
+		proxy:     proxy,
+		checkAll:  !guarded,
+		sems:      newHostLRU[chan struct{}](maxHosts),
 	}
-	base, cancel := context.WithCancel(context.Background())
-	s := &Source{
-		opts:     opts,
-		cache:    newCache(opts.CacheEntries, opts.CacheBytes, opts.now),
-		guard:    g,
-		insecure: insecure,
-		base:     base,
-		cancel:   cancel,
-	}
+	s.guard = g
 	if len(opts.Registries) > 0 {
 		s.allowed = make(map[string]bool, len(opts.Registries))
 		for _, h := range opts.Registries {
@@ -187,6 +212,16 @@ func New(opts Options) *Source {
 // reasonNotListed is the Unavailable reason for an image whose registry is
 // not among Options.Registries.
 const reasonNotListed = "its registry is not among the registries tokenguard looks up (registry.registries in the configuration)"
+
+// hostLabel is host as a metric label: the host itself when it is listed
+// in Options.Registries or InsecureRegistries, else "other", so that images
+// naming many hosts cannot grow the metrics without bound.
+func (s *Source) hostLabel(host string) string {
+	if s.listed.allows(host) {
+		return strings.ToLower(host)
+	}
+	return "other"
+}
 
 // Close stops background lookups and waits for them to end.
 func (s *Source) Close() {
@@ -217,12 +252,29 @@ func (s *Source) Evidence(ctx context.Context, puller *policy.Puller, image stri
 		return ev
 	}
 	c := s.credsOf(puller)
+	b := s.newBudget(ctx)
+	defer b.stop()
+	tag, pinned := pinnedTag(ref, ev.Ref)
+	var tagCh <-chan singleflight.Result
+	if pinned {
+		if rec, ok := s.get(refKey(tag), c); ok {
+			verifyTag(ev, rec)
+		} else {
+			tagCh = s.startTag(tag, c)
+		}
+	}
+	onTime := true
 	if rec, ok := s.cached(ref, c); ok {
 		s.opts.Metrics.CacheResult(true)
-		return rec.fill(ev)
+		rec.fill(ev)
+	} else {
+		s.opts.Metrics.CacheResult(false)
+		onTime = s.wait(b, ref, c, ev)
 	}
-	s.opts.Metrics.CacheResult(false)
-	return s.wait(ctx, ref, c, ev)
+	if tagCh != nil {
+		s.waitTag(b, tag, tagCh, ev, onTime)
+	}
+	return ev
 }
 
 // Prefetch starts lookups of images that are not cached, without waiting:
@@ -242,12 +294,17 @@ func (s *Source) Prefetch(_ context.Context, puller *policy.Puller, images ...st
 		if _, ok := s.cached(ref, c); !ok {
 			s.start(ref, c)
 		}
+		if tag, ok := pinnedTag(ref, pr); ok {
+			if _, ok := s.get(refKey(tag), c); !ok {
+				s.startTag(tag, c)
+			}
+		}
 	}
 }
 
 // reference returns ggcr's reference to an image parsed by imageref.Parse,
 // without parsing it again: by digest when it has one (as ggcr does, a tag
-// beside a digest is dropped), else by tag, "latest" when it has none.
+// beside a digest is dropped, and checked apart: see pinnedTag), else by tag, "latest" when it has none.
 // Insecure registries are marked so. Docker Hub ("docker.io") becomes
 // ggcr's index.docker.io.
 func (s *Source) reference(r policy.ImageRef) (name.Reference, error) {

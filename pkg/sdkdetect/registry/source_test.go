@@ -211,7 +211,7 @@ func TestContextDeadlineBeforeBudget(t *testing.T) {
 func TestCloseStopsBackgroundLookups(t *testing.T) {
 	r := slowRegistry(t, 5*time.Second)
 	fixture(t, r)
-	s := New(Options{Timeout: 50 * time.Millisecond, Logger: discardSlog, Keychain: anonymous{}})
+	s := New(Options{Timeout: 50 * time.Millisecond, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}})
 	s.Evidence(context.Background(), nil, r.host+"/acme/api:1.4")
 	begin := time.Now()
 	s.Close()

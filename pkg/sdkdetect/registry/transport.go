@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -20,6 +22,11 @@ const maxRedirects = 10
 // auth and retry layers). It bounds what one registry can cost: requests
 // in flight per host, redirect chains, and response body sizes (manifests,
 // referrers lists and token responses to maxSmall bytes, blobs to maxBlob).
+//
+// It also keeps requests off addresses that are not the registries' to
+// reach (see addrGuard): its own base transports dial through the address
+// guard; requests sent through a proxy, or through a caller-given
+// Transport, are checked by name before they are sent.
 type guard struct {
 	secure, insecure http.RoundTripper
 	insecureHosts    map[string]bool
@@ -27,36 +34,77 @@ type guard struct {
 	maxSmall         int64
 	maxBlob          int64
 	onRequest        func(host string)
+	addrs            *addrGuard
+	// proxy is the base transports' Proxy (nil: none); checkAll says the
+	// base transports do not dial through addrs (a caller's Transport).
+	proxy    func(*http.Request) (*url.URL, error)
+	checkAll bool
 
 	mu   sync.Mutex
-	sems map[string]chan struct{}
+	sems *hostLRU[chan struct{}]
 }
 
 // newBaseTransports returns the transport for verified TLS and the one for
-// insecure registries; a caller-given transport serves both.
-func newBaseTransports(t http.RoundTripper) (secure, insecure http.RoundTripper) {
+// insecure registries, both dialling through a; a caller-given transport
+// serves both (guarded is then false: it dials as it will).
+func newBaseTransports(t http.RoundTripper, a *addrGuard) (secure, insecure http.RoundTripper, proxy func(*http.Request) (*url.URL, error), guarded bool) {
 	if t != nil {
-		return t, t
+		return t, t, nil, false
 	}
 	def, ok := remote.DefaultTransport.(*http.Transport)
 	if !ok {
-		return remote.DefaultTransport, remote.DefaultTransport
+		return remote.DefaultTransport, remote.DefaultTransport, nil, false
 	}
-	secure = def.Clone()
-	it := def.Clone()
+	st := def.Clone()
+	st.DialContext = a.DialContext
+	st.Proxy = a.proxyFunc(def.Proxy)
+	it := st.Clone()
 	it.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only for registries the operator listed as insecure
-	return secure, it
+	return st, it, st.Proxy, true
 }
 
+// sem returns host's semaphore. Semaphores are kept for maxHosts hosts;
+// one dropped while in use is still released by its holders, so a host
+// that comes back meanwhile may briefly have more requests in flight.
 func (g *guard) sem(host string) chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s, ok := g.sems[host]
+	s, ok := g.sems.get(host)
 	if !ok {
 		s = make(chan struct{}, g.perHost)
-		g.sems[host] = s
+		g.sems.add(host, s)
 	}
 	return s
+}
+
+// semCount returns the number of semaphores kept.
+func (g *guard) semCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sems.len()
+}
+
+// check refuses a request whose host must not be reached before it is
+// sent: always for an address written in the URL, and by resolving the
+// name when the connection is not dialled through the address guard (a
+// proxy, a caller's Transport). The dial checks again, on the addresses
+// it connects to.
+func (g *guard) check(req *http.Request) error {
+	host := req.URL.Host
+	if g.addrs.listed.allows(host) {
+		return nil
+	}
+	name := strings.Trim(req.URL.Hostname(), "[]")
+	if _, err := netip.ParseAddr(name); err != nil && !g.checkAll {
+		if g.proxy == nil {
+			return nil
+		}
+		if u, err := g.proxy(req); err != nil || u == nil {
+			return nil // dialled directly, through the guard
+		}
+	}
+	_, err := g.addrs.resolve(req.Context(), host)
+	return err
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -71,6 +119,9 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if hops >= maxRedirects {
 		return nil, fmt.Errorf("%s %s: %w (%d)", req.Method, req.URL.Redacted(), errRedirectLoop, hops)
+	}
+	if err := g.check(req); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
 	}
 	host := strings.ToLower(req.URL.Host)
 	s := g.sem(host)
