@@ -22,7 +22,8 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; without it kube-proxy is unknown")
 	configFile := fs.String("config", "", "a TokenGuardConfiguration (as serve reads it): catalog overrides, controlPlaneVersion and exemptions apply, so check agrees with admission")
 	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers)")
-	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for one image's registry lookup")
+	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
+	registryDeadline := fs.Duration("registry-deadline", 10*time.Minute, "with --registry: how long the whole run may wait for registries; past it, images not yet looked up are unknown with the reason")
 	var insecure stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	paths, err := parseInterspersed(fs, args)
@@ -60,18 +61,29 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer src.Close()
 		evidence = src
 	}
-	rep := checkManifests(context.Background(), newEngine(cc, evidence), workload.Read(paths, stdin))
+	rep := report.NewSpool("")
+	defer rep.Close()
+	ctx := context.Background()
+	if *useRegistry && *registryDeadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *registryDeadline)
+		defer cancel()
+	}
+	if err := checkManifests(ctx, newEngine(cc, evidence, *registryTimeout), paths, stdin, rep, stderr); err != nil {
+		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
+		return exitUsage
+	}
 	if *output == "json" {
-		err = report.WriteJSON(stdout, rep)
+		err = rep.WriteJSON(stdout)
 	} else {
-		err = report.WriteText(stdout, stderr, rep)
+		err = rep.WriteText(stdout, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: writing output: %v\n", err)
 		return exitUsage
 	}
 	switch {
-	case len(rep.Errors) > 0:
+	case rep.Errors() > 0:
 		return exitUsage
 	case rep.AtOrAbove(threshold):
 		return exitFindings
@@ -79,22 +91,26 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// checkManifests judges every workload read from manifests with the one
-// evaluation (exemptions included).
-func checkManifests(ctx context.Context, eng *engine.Engine, in workload.Result) *report.Report {
-	rep := &report.Report{Skipped: in.Skipped}
-	for i := range in.Workloads {
-		w := &in.Workloads[i]
-		r := eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.Pod})
-		rep.Results = append(rep.Results, report.Result{
-			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
-			Verdict: r.Verdict, Findings: r.Findings,
-			Source: w.Source, Document: w.Document,
-		})
-	}
-	for _, e := range in.Errors {
-		rep.Errors = append(rep.Errors, report.Error{Source: e.Source, Document: e.Document, Field: e.Field, Message: e.Error()})
-	}
-	rep.Finish()
-	return rep
+// checkManifests judges each workload of the manifests at paths with the one
+// evaluation (exemptions included) as it is read, into rep; a path passed
+// over (not a regular file, a link out of its directory) is a note on
+// stderr.
+func checkManifests(ctx context.Context, eng *engine.Engine, paths []string, stdin io.Reader, rep *report.Spool, stderr io.Writer) error {
+	return workload.Walk(paths, stdin, workload.Visitor{
+		Workload: func(w workload.Workload) error {
+			r := eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.Pod})
+			return rep.Add(report.Result{
+				Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
+				Verdict: r.Verdict, Findings: r.Findings,
+				Source: w.Source, Document: w.Document,
+			})
+		},
+		Error: func(e *workload.DocError) error {
+			return rep.AddError(report.Error{Source: e.Source, Document: e.Document, Field: e.Field, Message: e.Error()})
+		},
+		Skipped: rep.Skip,
+		Note: func(e *workload.DocError) {
+			fmt.Fprintf(stderr, "tokenguard check: skipped %v\n", e)
+		},
+	})
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +137,35 @@ func TestCheckRegistryMaxSBOMBytes(t *testing.T) {
 	_, out, _ = runCLI(t, manifest, "check", "-o", "json", "--registry", "--insecure-registry", reg.Host, "-")
 	if f := decodeReport(t, out).Results[0].Findings[0]; f.Verdict != "too-old" {
 		t.Errorf("with the default limit: %+v", f)
+	}
+}
+
+// TestCheckRegistryDeadline: a registry that never answers holds check for
+// --registry-deadline in all, however many images and however long
+// --registry-timeout is; the images are unknown with the reason.
+func TestCheckRegistryDeadline(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hang.Close()
+	defer close(release)
+	host := strings.TrimPrefix(hang.URL, "http://")
+	var manifest strings.Builder
+	for i := range 4 {
+		fmt.Fprintf(&manifest, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: team}\nspec:\n  containers:\n  - {name: app, image: %s/acme/app%d:1.0}\n", i, host, i)
+	}
+	code, out, errOut := runCLI(t, manifest.String(), "check", "-o", "json", "--registry", "--insecure-registry", host,
+		"--registry-timeout", "1h", "--registry-deadline", "200ms", "-")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if len(r.Results) != 4 {
+		t.Fatalf("results: %+v", r.Results)
+	}
+	for _, res := range r.Results {
+		f := res.Findings[0]
+		if f.Verdict != policy.VerdictUnknown || !strings.Contains(f.Detail, "did not answer within") {
+			t.Errorf("%s: %+v", res.Name, f)
+		}
 	}
 }

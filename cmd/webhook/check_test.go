@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/report"
 )
@@ -235,4 +243,197 @@ func TestCheckConfig(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "check", "--config", "missing.yaml", "-"); code != exitUsage || !strings.Contains(errOut, "missing.yaml") {
 		t.Errorf("missing config: exit %d %s", code, errOut)
 	}
+}
+
+// TestCheckReadsOnlyRegularFiles: issue 13's attacks on check. A FIFO or a
+// link to /dev/zero among the manifests stalled CI, and links out of the
+// directory given were read. They are now passed over with a note (exit
+// status unchanged); a FIFO named on the command line is bad input.
+func TestCheckReadsOnlyRegularFiles(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero:", err)
+	}
+	mkfifo, err := exec.LookPath("mkfifo")
+	if err != nil {
+		t.Skip("no mkfifo:", err)
+	}
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n  - {name: dns, image: coredns/coredns:1.11.1}\n"
+	dir, outside := t.TempDir(), t.TempDir()
+	for path, name := range map[string]string{filepath.Join(dir, "a.yaml"): "inside", filepath.Join(outside, "secret.yaml"): "outside"} {
+		if err := os.WriteFile(path, []byte(fmt.Sprintf(pod, name)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if out, err := exec.Command(mkfifo, fifo).CombinedOutput(); err != nil {
+		t.Skipf("mkfifo: %v %s", err, out)
+	}
+	for link, target := range map[string]string{"zero.yaml": "/dev/zero", "out.yaml": filepath.Join(outside, "secret.yaml")} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Skip("symlinks:", err)
+		}
+	}
+
+	type outcome struct {
+		code           int
+		stdout, stderr string
+	}
+	run := func(args ...string) outcome {
+		done := make(chan outcome, 1)
+		go func() {
+			code, out, errOut := runCLI(t, "", args...)
+			done <- outcome{code, out, errOut}
+		}()
+		select {
+		case o := <-done:
+			return o
+		case <-time.After(time.Minute):
+			t.Fatalf("check %v hangs", args)
+			return outcome{}
+		}
+	}
+
+	o := run("check", "-o", "json", dir)
+	if o.code != exitOK {
+		t.Errorf("exit %d, want 0: %s", o.code, o.stderr)
+	}
+	r := decodeReport(t, o.stdout)
+	if len(r.Results) != 1 || r.Results[0].Name != "inside" || len(r.Errors) != 0 {
+		t.Errorf("results %+v errors %+v, want only the pod inside", r.Results, r.Errors)
+	}
+	for _, want := range []string{
+		"tokenguard check: skipped " + fifo + ": not a regular file\n",
+		"tokenguard check: skipped " + filepath.Join(dir, "zero.yaml") + ": symbolic link leads outside the directory given\n",
+		"tokenguard check: skipped " + filepath.Join(dir, "out.yaml") + ": symbolic link leads outside the directory given\n",
+	} {
+		if !strings.Contains(o.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, o.stderr)
+		}
+	}
+
+	// A device named on the command line is refused; a pipe is read like
+	// stdin (check <(helm template ...)), and one without a writer is
+	// empty, not a hang.
+	zero := filepath.Join(dir, "zero.yaml")
+	if o := run("check", zero); o.code != exitUsage || !strings.Contains(o.stderr, "error: "+zero+": not a regular file") {
+		t.Errorf("check %s: exit %d, stderr %q; want 2 naming it", zero, o.code, o.stderr)
+	}
+	if o := run("check", fifo); o.code != exitOK {
+		t.Errorf("check %s (a named pipe without a writer): exit %d, stderr %q", fifo, o.code, o.stderr)
+	}
+	// A link named on the command line is followed: the user asked for it.
+	if o := run("check", "-o", "json", filepath.Join(dir, "out.yaml")); o.code != exitOK || decodeReport(t, o.stdout).Results[0].Name != "outside" {
+		t.Errorf("named link: exit %d %s %s", o.code, o.stdout, o.stderr)
+	}
+}
+
+// TestCheckStreamingMemory: check judges and writes as it reads; its heap
+// does not grow with the number of documents. Before, 20 MB of small Pods
+// took 693 MB (issue 13); CHECK_STREAM_MB sets the size (default 4), and
+// the figures are in docs/check-streaming.md.
+func TestCheckStreamingMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates megabytes of manifests")
+	}
+	mb := 4
+	if s := os.Getenv("CHECK_STREAM_MB"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb = n
+	}
+	path := filepath.Join(t.TempDir(), "pods.yaml")
+	docs := writePods(t, path, mb<<20)
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	peak := sampleHeapPeak(func() {
+		code, _, errOut := runCLIDiscard(t, "check", "-o", "json", path)
+		if code != exitOK {
+			t.Errorf("exit %d: %.500s", code, errOut)
+		}
+	})
+	growth := float64(peak-min(peak, base)) / (1 << 20)
+	t.Logf("%d MB, %d documents: peak heap in use %.1f MiB above the %.1f MiB before", mb, docs, growth, float64(base)/(1<<20))
+	// Holding every workload and result took about 4.5 KiB a document
+	// (140 MiB for the default 4 MB), every result alone 48 MiB; streaming
+	// holds one spool run (7 MiB for 4 MB, 10 MiB for 20 MB).
+	if growth > 24 {
+		t.Errorf("heap grew by %.1f MiB for %d documents: check holds what it read", growth, docs)
+	}
+}
+
+// writePods writes small Pods to path until it holds size bytes; it
+// returns how many.
+func writePods(t testing.TB, path string, size int) int {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriter(f)
+	n, written := 0, 0
+	for ; written < size; n++ {
+		k, _ := fmt.Fprintf(bw, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p%d\n  namespace: team\nspec:\n  containers:\n  - name: app\n    image: ghcr.io/acme/app:1.%d\n---\n", n, n%50)
+		written += k
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// runCLIDiscard runs the binary's entry point, throwing stdout away.
+func runCLIDiscard(t testing.TB, args ...string) (int, string, string) {
+	t.Helper()
+	var errb bytes.Buffer
+	code := run(args, strings.NewReader(""), io.Discard, &errb)
+	return code, "", errb.String()
+}
+
+// sampleHeapPeak runs fn and returns the highest HeapInuse seen meanwhile.
+func sampleHeapPeak(fn func()) uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	<-done
+	return peak.Load()
+}
+
+// BenchmarkCheckJSON: check -o json over 2 MB of small Pods, with the peak
+// heap in use reported.
+func BenchmarkCheckJSON(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "pods.yaml")
+	writePods(b, path, 2<<20)
+	b.ReportAllocs()
+	var peak uint64
+	for b.Loop() {
+		peak = max(peak, sampleHeapPeak(func() {
+			if code, _, errOut := runCLIDiscard(b, "check", "-o", "json", path); code != exitOK {
+				b.Fatalf("exit %d: %.500s", code, errOut)
+			}
+		}))
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }

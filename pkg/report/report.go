@@ -47,24 +47,10 @@ type Summary struct {
 	Errors        int `json:"errors"`
 }
 
-// Finish sorts results deterministically and fills the summary.
+// Finish sorts results deterministically (by namespace, kind, name, source
+// and document; ties keep their order) and fills the summary.
 func (r *Report) Finish() {
-	sort.SliceStable(r.Results, func(i, j int) bool {
-		a, b := &r.Results[i], &r.Results[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		if a.Source != b.Source {
-			return a.Source < b.Source
-		}
-		return a.Document < b.Document
-	})
+	sort.SliceStable(r.Results, func(i, j int) bool { return less(&r.Results[i], &r.Results[j]) })
 	if r.Results == nil {
 		r.Results = []Result{}
 	}
@@ -93,4 +79,61 @@ func (r *Report) AtOrAbove(threshold policy.Verdict) bool {
 		}
 	}
 	return false
+}
+
+// less is the order of results: namespace, kind, name, source, document.
+func less(a, b *Result) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	if a.Source != b.Source {
+		return a.Source < b.Source
+	}
+	return a.Document < b.Document
+}
+
+// source is what the writers read: a Report, or a Spool of any size.
+type source interface {
+	// each hands the results to fn in Finish's order.
+	each(fn func(*Result) error) error
+	// eachError hands the input errors to fn in their order.
+	eachError(fn func(*Error) error) error
+	skipped() map[string]int
+	counts() Summary
+	stats() tableStats
+}
+
+func (r *Report) each(fn func(*Result) error) error {
+	for i := range r.Results {
+		if err := fn(&r.Results[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) eachError(fn func(*Error) error) error {
+	for i := range r.Errors {
+		if err := fn(&r.Errors[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) skipped() map[string]int { return r.Skipped }
+func (r *Report) counts() Summary         { return r.Summary }
+
+func (r *Report) stats() tableStats {
+	var st tableStats
+	for i := range r.Results {
+		st.add(&r.Results[i])
+	}
+	return st
 }

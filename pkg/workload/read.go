@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -25,14 +26,9 @@ type Result struct {
 	// kind. Lists themselves are not counted. Nil when nothing was skipped.
 	Skipped map[string]int
 	Errors  []*DocError
-}
-
-func (r *Result) merge(o Result) {
-	r.Workloads = append(r.Workloads, o.Workloads...)
-	r.Errors = append(r.Errors, o.Errors...)
-	for k, n := range o.Skipped {
-		r.skip(k, n)
-	}
+	// Notes are the paths a directory walk passed over (see Walk): not
+	// errors, nothing was lost that was meant to be read.
+	Notes []*DocError
 }
 
 func (r *Result) skip(kind string, n int) {
@@ -42,45 +38,159 @@ func (r *Result) skip(kind string, n int) {
 	r.Skipped[kind] += n
 }
 
-// Read reads manifests from paths, in order: a file (whatever its name), a
-// directory (walked recursively in lexical order, reading *.yaml, *.yml and
-// *.json files and skipping hidden files and directories, i.e. names
-// starting with "."), or "-" for stdin. A path that cannot be read is a
-// DocError with Document 0; the other paths are read all the same.
+// visitor collects into r.
+func (r *Result) visitor() Visitor {
+	return Visitor{
+		Workload: func(w Workload) error { r.Workloads = append(r.Workloads, w); return nil },
+		Error:    func(e *DocError) error { r.Errors = append(r.Errors, e); return nil },
+		Skipped:  func(kind string) { r.skip(kind, 1) },
+		Note:     func(e *DocError) { r.Notes = append(r.Notes, e) },
+	}
+}
+
+// Errors of a path rather than of a document (DocError.Err, Document 0).
+var (
+	// ErrNotRegular: the path is a FIFO, socket or device. Inside a
+	// directory it is passed over (a Note); named on the command line it is
+	// an error. It is never read: reading a FIFO blocks, /dev/zero is endless.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrLinkOutside: a symbolic link inside a directory leads outside that
+	// directory; it is passed over (a Note).
+	ErrLinkOutside = errors.New("symbolic link leads outside the directory given")
+	// ErrInputTooLarge: one file (or stdin) holds more than MaxInputSize
+	// bytes; what follows is not read.
+	ErrInputTooLarge = errors.New("input too large")
+)
+
+// MaxInputSize caps what one file, or stdin, may hold: past it, reading that
+// input stops with ErrInputTooLarge (its documents read so far count).
+const MaxInputSize = 1 << 30
+
+// maxInputSize is MaxInputSize, smaller in tests.
+var maxInputSize int64 = MaxInputSize
+
+// Visitor receives what Walk reads, as it reads it, in input order. A nil
+// field ignores what it would receive. Walk stops at the first error that
+// Workload or Error returns, and returns it.
+type Visitor struct {
+	// Workload receives each valid workload.
+	Workload func(Workload) error
+	// Error receives each problem with a document, or with a path
+	// (Document 0).
+	Error func(*DocError) error
+	// Skipped receives the kind of each document (or List item) that is
+	// not a workload; Lists themselves are not counted.
+	Skipped func(kind string)
+	// Note receives each path a directory walk passed over, with the reason
+	// (ErrNotRegular, ErrLinkOutside).
+	Note func(*DocError)
+}
+
+// Read reads manifests from paths as Walk does and returns all it found.
 func Read(paths []string, stdin io.Reader) Result {
 	var res Result
+	_ = Walk(paths, stdin, res.visitor())
+	return res
+}
+
+// Walk reads manifests from paths, in order, and hands each workload, error
+// and skipped kind to v as soon as its document is read, so that memory does
+// not grow with the number of documents. A path is a file (whatever its
+// name), a directory (walked recursively in lexical order, reading *.yaml,
+// *.yml and *.json files and skipping hidden files and directories, i.e.
+// names starting with "."), or "-" for stdin. A path that cannot be read is
+// a DocError with Document 0; the other paths are read all the same.
+//
+// Only regular files are read, never opened when the directory entry says
+// otherwise, and opened without blocking and checked again once open: a
+// FIFO, socket or device found in a directory is a Note (ErrNotRegular),
+// one named in paths an error. Inside a directory a symbolic link is
+// followed only to a file inside that directory (else a Note,
+// ErrLinkOutside; links to directories are not followed); a link named in
+// paths is followed wherever it leads. Each input is read up to
+// MaxInputSize.
+func Walk(paths []string, stdin io.Reader, v Visitor) error {
+	wk := &walker{v: v}
 	for _, p := range paths {
+		if wk.stop != nil {
+			break
+		}
 		if p == "-" {
 			if stdin == nil {
-				res.Errors = append(res.Errors, &DocError{Source: p, Err: ErrNoStdin})
+				wk.fail(&DocError{Source: p, Err: ErrNoStdin})
 				continue
 			}
-			res.merge(Decode(p, stdin))
+			wk.decode(p, stdin)
 			continue
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
-			res.Errors = append(res.Errors, pathError(p, err))
+			wk.fail(pathError(p, err))
 			continue
 		}
 		if fi.IsDir() {
-			res.merge(readDir(p))
+			wk.dir(p)
 			continue
 		}
-		res.merge(readFile(p))
+		wk.file(p, nil, "", false)
 	}
-	return res
+	return wk.stop
 }
 
-func readDir(root string) Result {
-	var res Result
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// walker hands what it reads to v; stop is the first error v returned.
+type walker struct {
+	v    Visitor
+	stop error
+}
+
+func (wk *walker) fail(e *DocError) {
+	if wk.v.Error != nil && wk.stop == nil {
+		wk.stop = wk.v.Error(e)
+	}
+}
+
+func (wk *walker) note(path string, err error) {
+	if wk.v.Note != nil {
+		wk.v.Note(&DocError{Source: path, Err: err})
+	}
+}
+
+func (wk *walker) decode(source string, r io.Reader) {
+	d := decoder{source: source, v: wk.v}
+	d.read(&capReader{r: r, left: maxInputSize})
+	wk.stop = d.stop
+}
+
+// dir walks root. Files are opened through an os.Root of the directory, so
+// that no path (even one changed while the walk runs) leads out of it.
+func (wk *walker) dir(root string) {
+	walkRoot := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// The directory was named through a link: walk what it leads to
+		// (WalkDir does not follow a link, not even the root).
+		walkRoot = root + string(filepath.Separator)
+	}
+	realRoot, err := realPath(root)
+	if err != nil {
+		wk.fail(pathError(root, err))
+		return
+	}
+	dirRoot, err := os.OpenRoot(root)
+	if err != nil {
+		wk.fail(pathError(root, err))
+		return
+	}
+	defer dirRoot.Close()
+	err = filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
+		if wk.stop != nil {
+			return filepath.SkipAll
+		}
 		if err != nil {
-			res.Errors = append(res.Errors, pathError(path, err))
+			wk.fail(pathError(path, err))
 			return nil
 		}
 		name := d.Name()
-		if path != root && strings.HasPrefix(name, ".") {
+		if path != walkRoot && strings.HasPrefix(name, ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -89,24 +199,76 @@ func readDir(root string) Result {
 		if d.IsDir() || !isManifestName(name) {
 			return nil
 		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			// Read linked files; do not follow links to directories.
-			fi, err := os.Stat(path)
-			if err != nil {
-				res.Errors = append(res.Errors, pathError(path, err))
-				return nil
-			}
-			if fi.IsDir() {
-				return nil
-			}
+		rel, err := filepath.Rel(walkRoot, path)
+		if err != nil {
+			wk.fail(pathError(path, err))
+			return nil
 		}
-		res.merge(readFile(path))
+		switch t := d.Type(); {
+		case t.IsRegular():
+			wk.file(path, dirRoot, rel, true)
+		case t&fs.ModeSymlink != 0:
+			wk.link(path, dirRoot, rel, realRoot)
+		default:
+			wk.note(path, ErrNotRegular)
+		}
 		return nil
 	})
 	if err != nil {
-		res.Errors = append(res.Errors, pathError(root, err))
+		wk.fail(pathError(root, err))
 	}
-	return res
+}
+
+// link reads the file a link inside a directory leads to, when it stays
+// inside that directory (realRoot, free of links).
+func (wk *walker) link(path string, dirRoot *os.Root, rel, realRoot string) {
+	target, err := realPath(path)
+	if err != nil {
+		// A dangling link or a loop: name the cause as Stat does.
+		if _, serr := os.Stat(path); serr != nil {
+			err = serr
+		}
+		wk.fail(pathError(path, err))
+		return
+	}
+	if !within(realRoot, target) {
+		wk.note(path, ErrLinkOutside)
+		return
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		wk.fail(pathError(path, err))
+		return
+	}
+	if fi.IsDir() {
+		return // links to directories are not followed
+	}
+	if !fi.Mode().IsRegular() {
+		wk.note(path, ErrNotRegular)
+		return
+	}
+	wk.file(path, dirRoot, rel, true)
+}
+
+// realPath is path made absolute, free of symbolic links.
+func realPath(path string) (string, error) {
+	p, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(p)
+}
+
+// within reports whether path is dir or below it; both are clean and
+// absolute.
+func within(dir, path string) bool {
+	if path == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(path, dir)
 }
 
 func isManifestName(name string) bool {
@@ -117,13 +279,71 @@ func isManifestName(name string) bool {
 	return false
 }
 
-func readFile(path string) Result {
-	f, err := os.Open(path)
+// file reads path (rel through dirRoot, when found in a directory). It is
+// opened without blocking, so that a FIFO put in place of the file after
+// the directory was read cannot stall, and read only if the open file is
+// regular: otherwise a Note in a directory, an error when named (inDir
+// false).
+func (wk *walker) file(path string, dirRoot *os.Root, rel string, inDir bool) {
+	const flags = os.O_RDONLY | syscall.O_NONBLOCK
+	var f *os.File
+	var err error
+	if dirRoot != nil {
+		f, err = dirRoot.OpenFile(rel, flags, 0)
+	} else {
+		f, err = os.OpenFile(path, flags, 0)
+	}
 	if err != nil {
-		return Result{Errors: []*DocError{pathError(path, err)}}
+		var pe *fs.PathError
+		if dirRoot != nil && errors.As(err, &pe) && pe.Path == rel {
+			pe.Path = path
+		}
+		wk.fail(pathError(path, err))
+		return
 	}
 	defer f.Close()
-	return Decode(path, f)
+	fi, err := f.Stat()
+	if err != nil {
+		wk.fail(pathError(path, err))
+		return
+	}
+	switch {
+	case fi.Mode().IsRegular():
+	case !inDir && fi.Mode()&fs.ModeNamedPipe != 0:
+		// A pipe named on the command line is read like stdin: the
+		// user asked for it (check <(helm template ...)).
+	case inDir:
+		wk.note(path, ErrNotRegular)
+		return
+	default:
+		wk.fail(&DocError{Source: path, Err: ErrNotRegular})
+		return
+	}
+	wk.decode(path, f)
+}
+
+// capReader reads up to left bytes of r, then fails with ErrInputTooLarge
+// if r holds more.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: over %d MiB", ErrInputTooLarge, maxInputSize>>20)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // pathError reports a path that cannot be read; the path already names the
@@ -157,10 +377,17 @@ func pathError(path string, err error) *DocError {
 // one container, an image on every container. Other kinds are counted in
 // Result.Skipped.
 func Decode(source string, r io.Reader) Result {
-	d := decoder{source: source}
+	var res Result
+	d := decoder{source: source, v: res.visitor()}
+	d.read(r)
+	return res
+}
+
+// read decodes r, handing what it finds to d.v.
+func (d *decoder) read(r io.Reader) {
 	s := newSplitter(r, MaxDocumentSize)
 	defer s.release()
-	for {
+	for d.stop == nil {
 		data, tooLarge, err := s.next()
 		if err == io.EOF {
 			break
@@ -178,18 +405,21 @@ func Decode(source string, r io.Reader) Result {
 		}
 		d.section(data)
 	}
-	return d.res
 }
 
 type decoder struct {
 	source    string
 	doc       int
 	startLine int // line of the file where the current document starts
-	res       Result
+	v         Visitor
+	stop      error // the first error v returned
 }
 
 func (d *decoder) fail(item int, object, field string, err error) {
-	d.res.Errors = append(d.res.Errors, &DocError{
+	if d.v.Error == nil || d.stop != nil {
+		return
+	}
+	d.stop = d.v.Error(&DocError{
 		Source: d.source, Document: d.doc, Item: item, Object: object, Field: field, Err: err,
 	})
 }
@@ -213,7 +443,7 @@ func (d *decoder) section(data []byte) {
 // "{kind: Pod}" starts with "{" too).
 func (d *decoder) jsonStream(data []byte) bool {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	for n := 0; ; n++ {
+	for n := 0; d.stop == nil; n++ {
 		var raw json.RawMessage
 		err := dec.Decode(&raw)
 		if err == io.EOF {
@@ -226,17 +456,31 @@ func (d *decoder) jsonStream(data []byte) bool {
 			d.doc++
 		}
 		if err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				err = fmt.Errorf("json: offset %d: %w", se.Offset, err)
-			} else if !strings.HasPrefix(err.Error(), "json") {
-				err = fmt.Errorf("json: %w", err)
-			}
+			err = jsonStreamError(err)
 			d.fail(0, "", "", fmt.Errorf("%w (the rest of this JSON stream was not read)", err))
 			return true
 		}
 		d.object(raw, 0, "", "")
 	}
+	return true
+}
+
+// jsonStreamError says where a JSON stream broke: a syntax error with its
+// offset, an error of encoding/json's own (its text already starts with
+// "json: "), anything else (io.ErrUnexpectedEOF) prefixed with "json: ".
+func jsonStreamError(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+		ie *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("json: offset %d: %w", se.Offset, err)
+	case errors.As(err, &te), errors.As(err, &ie):
+		return err
+	}
+	return fmt.Errorf("json: %w", err)
 }
 
 // header is the part of every object read before its kind is known.
@@ -293,7 +537,9 @@ func (d *decoder) object(data []byte, item int, listAPIVersion, listKind string)
 	if !isWorkload {
 		w, ok := podTemplateCRD(h.APIVersion, h.Kind, data)
 		if !ok {
-			d.res.skip(h.Kind, 1)
+			if d.v.Skipped != nil {
+				d.v.Skipped(h.Kind)
+			}
 			return
 		}
 		d.add(w, item, object)
@@ -323,7 +569,9 @@ func (d *decoder) add(w Workload, item int, object string) {
 		}
 		return
 	}
-	d.res.Workloads = append(d.res.Workloads, w)
+	if d.v.Workload != nil && d.stop == nil {
+		d.stop = d.v.Workload(w)
+	}
 }
 
 // list expands the items of a List; nested Lists are not expanded (they
@@ -339,6 +587,9 @@ func (d *decoder) list(h header) {
 		return
 	}
 	for i, it := range items {
+		if d.stop != nil {
+			return
+		}
 		d.object(it, i+1, h.APIVersion, h.Kind)
 	}
 }
