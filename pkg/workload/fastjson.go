@@ -82,13 +82,19 @@ func (e *jsonAWSEnv) UnmarshalJSON(data []byte) error {
 	case len(data) > 0 && data[0] == '[' && bytes.IndexByte(data, '\\') < 0 && !bytes.Contains(data, quotedAWSPrefix):
 		return nil
 	}
-	// Each entry is an object: there are at most as many as '{'.
-	all := make([]struct {
-		Name  rawLiteral `json:"name"`
-		Value rawLiteral `json:"value"`
-	}, 0, bytes.Count(data, []byte{'{'}))
-	if err := json.Unmarshal(data, &all); err != nil {
-		return err
+	// Without escapes, the entries' names and values are cut out of the
+	// bytes directly (scanEnv); anything else is left to encoding/json.
+	var stack [8]envEntry
+	all, ok := stack[:0], false
+	if bytes.IndexByte(data, '\\') < 0 {
+		all, ok = scanEnv(data, all)
+	}
+	if !ok {
+		// Each entry is an object: there are at most as many as '{'.
+		all = make([]envEntry, 0, bytes.Count(data, []byte{'{'}))
+		if err := json.Unmarshal(data, &all); err != nil {
+			return err
+		}
 	}
 	// The names and values of the AWS_* entries share one string; the
 	// rare one spelt with escapes is decoded on its own.
@@ -146,6 +152,120 @@ func (e *jsonAWSEnv) UnmarshalJSON(data []byte) error {
 		*e = out
 	}
 	return nil
+}
+
+// envEntry is one entry of a container's env, its fields as raw literals.
+type envEntry struct {
+	Name  rawLiteral `json:"name"`
+	Value rawLiteral `json:"value"`
+}
+
+// scanEnv appends the entries of data, a JSON array of objects without
+// escapes that encoding/json has already checked, to all: each object's
+// "name" and "value" as raw literals, keys matched as encoding/json matches
+// them (case-insensitively, the last of a repeated key winning), other
+// members skipped. ok is false for anything else (an entry that is not an
+// object), which is then left to encoding/json.
+func scanEnv(data []byte, all []envEntry) (_ []envEntry, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return all, false
+	}
+	for i++; ; {
+		i = skipSpace(data, i)
+		switch {
+		case i >= len(data):
+			return all, false
+		case data[i] == ']':
+			return all, true
+		case data[i] == ',':
+			i++
+			continue
+		case data[i] != '{':
+			return all, false
+		}
+		var e envEntry
+		for i++; ; {
+			i = skipSpace(data, i)
+			if i >= len(data) {
+				return all, false
+			}
+			if data[i] == '}' {
+				i++
+				break
+			}
+			if data[i] == ',' {
+				i++
+				continue
+			}
+			if data[i] != '"' {
+				return all, false
+			}
+			end := bytes.IndexByte(data[i+1:], '"')
+			if end < 0 {
+				return all, false
+			}
+			key := data[i+1 : i+1+end]
+			i = skipSpace(data, i+2+end)
+			if i >= len(data) || data[i] != ':' {
+				return all, false
+			}
+			start := skipSpace(data, i+1)
+			if i, ok = skipValue(data, start); !ok {
+				return all, false
+			}
+			switch {
+			case bytes.EqualFold(key, []byte("name")):
+				e.Name = data[start:i]
+			case bytes.EqualFold(key, []byte("value")):
+				e.Value = data[start:i]
+			}
+		}
+		all = append(all, e)
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value without escapes that
+// starts at i.
+func skipValue(data []byte, i int) (int, bool) {
+	if i >= len(data) {
+		return i, false
+	}
+	switch data[i] {
+	case '"':
+		end := bytes.IndexByte(data[i+1:], '"')
+		return i + 2 + end, end >= 0
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				end := bytes.IndexByte(data[i+1:], '"')
+				if end < 0 {
+					return i, false
+				}
+				i += 1 + end
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return i, false
+	}
+	for i < len(data) && data[i] != ',' && data[i] != '}' && data[i] != ']' && data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+		i++
+	}
+	return i, true
 }
 
 // rawLiteral is a JSON value as encoding/json hands it to an Unmarshaler:

@@ -194,3 +194,38 @@ func TestFromJSONAWSEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestScanEnvAgreesWithEncodingJSON: the escape-free env scanner cuts out
+// the same names and values as encoding/json, or declines.
+func TestScanEnvAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`[]`, ` [ ] `,
+		`[{"name":"AWS_REGION","value":"us-west-2"}]`,
+		`[{"NAME":"AWS_REGION","Value":"eu"},{"name":"X","valueFrom":{"fieldRef":{"fieldPath":"spec.nodeName"}}}]`,
+		`[{"name":"AWS_A","value":"1","name":"AWS_B"}]`,
+		`[{"value":"v}]{[","name":"AWS_ROLE_ARN"}, {"name": "AWS_X" , "value" : null }]`,
+		`[{"name":"AWS_N","value":12,"extra":[1,{"a":"]"}],"t":true}]`,
+		`[{}, {"name":"AWS_ONLY"}]`,
+		`[null]`, `[1]`,
+	} {
+		var want []envEntry
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, ok := scanEnv([]byte(in), nil)
+		if !ok {
+			continue // declined: encoding/json decides
+		}
+		if wantErr != nil {
+			t.Errorf("%s: scanned, but encoding/json says %v", in, wantErr)
+			continue
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d entries, encoding/json %d", in, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if string(got[i].Name) != string(want[i].Name) || string(got[i].Value) != string(want[i].Value) {
+				t.Errorf("%s: entry %d = %q %q, encoding/json %q %q", in, i, got[i].Name, got[i].Value, want[i].Name, want[i].Value)
+			}
+		}
+	}
+}
