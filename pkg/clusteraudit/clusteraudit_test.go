@@ -238,7 +238,7 @@ func judged(t *testing.T) []Workload {
 // account "builder" of namespace apps holds the credentials.
 type pullerEvidence struct{ seen *[]string }
 
-func (e pullerEvidence) Evidence(_ context.Context, p *policy.Puller, image string) *policy.Evidence {
+func (e pullerEvidence) Evidence(_ context.Context, p policy.Puller, image string) *policy.Evidence {
 	*e.seen = append(*e.seen, p.Namespace+"/"+p.ServiceAccount)
 	ev := sdkdetect.TagEvidence(image)
 	if p.Namespace == "apps" && p.ServiceAccount == "builder" {

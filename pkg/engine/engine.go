@@ -13,13 +13,13 @@ import (
 // in Evidence.Unavailable, and it must return within the context's
 // deadline.
 type EvidenceSource interface {
-	Evidence(ctx context.Context, puller *policy.Puller, image string) *policy.Evidence
+	Evidence(ctx context.Context, puller policy.Puller, image string) *policy.Evidence
 }
 
 // Prefetcher is an EvidenceSource that can start several lookups at once,
 // so that a pod's images are looked up in parallel.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, puller *policy.Puller, images ...string)
+	Prefetch(ctx context.Context, puller policy.Puller, images ...string)
 }
 
 // Engine is the one evaluation: evidence for a subject's images, the
@@ -98,7 +98,7 @@ func (e *Engine) Evaluate(ctx context.Context, s Subject) Result {
 		ctx, cancel = context.WithTimeout(ctx, e.budget)
 		defer cancel()
 	}
-	puller := &policy.Puller{Namespace: s.Namespace, ServiceAccount: pod.ServiceAccountName, PullSecrets: pod.ImagePullSecrets}
+	puller := policy.Puller{Namespace: s.Namespace, ServiceAccount: pod.ServiceAccountName, PullSecrets: pod.ImagePullSecrets}
 	if p, ok := e.evidence.(Prefetcher); ok && len(pod.Containers) > 1 {
 		images := make([]string, len(pod.Containers))
 		for i := range pod.Containers {

@@ -50,8 +50,8 @@ func TestEvaluateTagOnly(t *testing.T) {
 // recordingSource remembers who pulled.
 type recordingSource struct{ pullers []policy.Puller }
 
-func (s *recordingSource) Evidence(_ context.Context, p *policy.Puller, image string) *policy.Evidence {
-	s.pullers = append(s.pullers, *p)
+func (s *recordingSource) Evidence(_ context.Context, p policy.Puller, image string) *policy.Evidence {
+	s.pullers = append(s.pullers, p)
 	return sdkdetect.TagEvidence(image)
 }
 
@@ -89,7 +89,7 @@ func BenchmarkEvaluateTagOnly(b *testing.B) {
 // deadlineSource records the deadline of each lookup's context.
 type deadlineSource struct{ deadlines []time.Time }
 
-func (s *deadlineSource) Evidence(ctx context.Context, _ *policy.Puller, image string) *policy.Evidence {
+func (s *deadlineSource) Evidence(ctx context.Context, _ policy.Puller, image string) *policy.Evidence {
 	d, _ := ctx.Deadline()
 	s.deadlines = append(s.deadlines, d)
 	return sdkdetect.TagEvidence(image)

@@ -15,7 +15,7 @@ type TagOnly struct{}
 
 // Evidence parses the reference; an invalid one is evidence that is
 // unavailable, with the parse error as the reason.
-func (TagOnly) Evidence(_ context.Context, _ *policy.Puller, image string) *policy.Evidence {
+func (TagOnly) Evidence(_ context.Context, _ policy.Puller, image string) *policy.Evidence {
 	return TagEvidence(image)
 }
 

@@ -90,11 +90,14 @@ func (e *jsonAWSEnv) UnmarshalJSON(data []byte) error {
 		all, ok = scanEnv(data, all)
 	}
 	if !ok {
-		// Each entry is an object: there are at most as many as '{'.
-		all = make([]envEntry, 0, bytes.Count(data, []byte{'{'}))
-		if err := json.Unmarshal(data, &all); err != nil {
+		// Each entry is an object: there are at most as many as '{'. (A
+		// variable of its own: taking all's address would move the stack
+		// array to the heap on the fast path too.)
+		slow := make([]envEntry, 0, bytes.Count(data, []byte{'{'}))
+		if err := json.Unmarshal(data, &slow); err != nil {
 			return err
 		}
+		all = slow
 	}
 	// The names and values of the AWS_* entries share one string; the
 	// rare one spelt with escapes is decoded on its own.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 func TestAddressClass(t *testing.T) {
@@ -275,7 +277,7 @@ func TestPerHostStateBounded(t *testing.T) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			image := fmt.Sprintf("h%d.example:5000/acme/api:1", i)
-			if ev := s.Evidence(context.Background(), nil, image); !strings.Contains(ev.Unavailable, "resolves to a loopback address") {
+			if ev := s.Evidence(context.Background(), policy.Puller{}, image); !strings.Contains(ev.Unavailable, "resolves to a loopback address") {
 				t.Errorf("%s: Unavailable = %q", image, ev.Unavailable)
 			}
 		}()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // BenchmarkColdLookup measures a lookup with an empty cache (a new Source
@@ -22,7 +24,7 @@ func BenchmarkColdLookup(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		s := New(Options{Timeout: 10 * time.Second, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued})
-		if ev := s.Evidence(ctx, nil, image); ev.SBOM == "" {
+		if ev := s.Evidence(ctx, policy.Puller{}, image); ev.SBOM == "" {
 			b.Fatalf("no SBOM: %+v", ev)
 		}
 		s.Close()
@@ -38,11 +40,11 @@ func BenchmarkWarmLookup(b *testing.B) {
 	image := r.host + "/acme/api:1.4"
 	ctx := context.Background()
 	s := newSource(b, Options{Timeout: 10 * time.Second})
-	s.Evidence(ctx, nil, image)
+	s.Evidence(ctx, policy.Puller{}, image)
 	r.reset()
 	b.ReportAllocs()
 	for b.Loop() {
-		if ev := s.Evidence(ctx, nil, image); ev.SBOM == "" {
+		if ev := s.Evidence(ctx, policy.Puller{}, image); ev.SBOM == "" {
 			b.Fatalf("no SBOM: %+v", ev)
 		}
 	}
@@ -92,7 +94,7 @@ func BenchmarkColdLookupDistance(b *testing.B) {
 					Transport: delayTransport{rt: tr, delay: rtt},
 				})
 				begin := time.Now()
-				if ev := s.Evidence(ctx, nil, bc.image); ev.SBOM == "" {
+				if ev := s.Evidence(ctx, policy.Puller{}, bc.image); ev.SBOM == "" {
 					b.Fatalf("no SBOM: %+v", ev)
 				}
 				took += time.Since(begin)

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // hostile serves /v2/ like a registry and everything else with h.
@@ -312,7 +314,7 @@ func TestContextCancelled(t *testing.T) {
 	s := newSource(t, Options{Timeout: 5 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	ev := s.Evidence(ctx, nil, r.host+"/acme/api:1.4")
+	ev := s.Evidence(ctx, policy.Puller{}, r.host+"/acme/api:1.4")
 	if !strings.Contains(ev.Unavailable, "cancelled") {
 		t.Errorf("Unavailable = %q", ev.Unavailable)
 	}

@@ -28,9 +28,9 @@ type creds struct {
 }
 
 // credsOf resolves who pulls into credentials; none without
-// Options.Credentials or a puller.
-func (s *Source) credsOf(p *policy.Puller) creds {
-	if s.opts.Credentials == nil || p == nil {
+// Options.Credentials, or for an unknown puller (no namespace).
+func (s *Source) credsOf(p policy.Puller) creds {
+	if s.opts.Credentials == nil || p.Namespace == "" {
 		return creds{}
 	}
 	key, kc := s.opts.Credentials(p.Namespace, p.ServiceAccount, p.PullSecrets)

@@ -63,7 +63,7 @@ func TestCredentials(t *testing.T) {
 	}
 	s := newSource(t, Options{Timeout: 10 * time.Second, Credentials: creds})
 	image := r.host + "/acme/api:1.4"
-	lookup := func(p *policy.Puller) string {
+	lookup := func(p policy.Puller) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		ev := s.Evidence(ctx, p, image)
@@ -73,9 +73,9 @@ func TestCredentials(t *testing.T) {
 		return ev.SBOM + " " + strings.Join(pkgs(ev.Packages), " ")
 	}
 	const found = "sbom:spdx-referrer golang/k8s.io/client-go@v0.14.2 sbom:spdx-referrer"
-	nobody := &policy.Puller{Namespace: "other"}
-	bad := &policy.Puller{Namespace: "team", PullSecrets: []string{"wrong"}}
-	good := &policy.Puller{Namespace: "team", PullSecrets: []string{"regcred"}}
+	nobody := policy.Puller{Namespace: "other"}
+	bad := policy.Puller{Namespace: "team", PullSecrets: []string{"wrong"}}
+	good := policy.Puller{Namespace: "team", PullSecrets: []string{"regcred"}}
 
 	// Without credentials: a 401.
 	if got := lookup(nobody); !strings.Contains(got, "401") {
@@ -96,7 +96,7 @@ func TestCredentials(t *testing.T) {
 	// Evidence is not secret: once found it answers everyone, from the
 	// cache.
 	r.reset()
-	for _, p := range []*policy.Puller{nil, nobody, bad, good} {
+	for _, p := range []policy.Puller{{}, nobody, bad, good} {
 		if got := lookup(p); got != found {
 			t.Errorf("cached: %q, want %q", got, found)
 		}
@@ -126,7 +126,7 @@ func TestCredentialsEmpty(t *testing.T) {
 	noKC := func(string, string, []string) (string, authn.Keychain) { return "k", nil }
 	for _, c := range []Credentials{nil, none, noKC} {
 		s := &Source{opts: Options{Credentials: c}}
-		if got := s.credsOf(&policy.Puller{Namespace: "ns"}); got.key != "" || got.kc != nil {
+		if got := s.credsOf(policy.Puller{Namespace: "ns"}); got.key != "" || got.kc != nil {
 			t.Errorf("credentials without key or keychain: %+v", got)
 		}
 	}

@@ -56,7 +56,7 @@ func evidence(t *testing.T, s *Source, image string) *policy.Evidence {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return s.Evidence(ctx, nil, image)
+	return s.Evidence(ctx, policy.Puller{}, image)
 }
 
 func TestReferrerSPDXOnIndex(t *testing.T) {

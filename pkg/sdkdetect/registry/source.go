@@ -237,7 +237,7 @@ func (s *Source) Close() {
 // context's deadline, if sooner); past it, or when the registry fails, it
 // returns tag evidence with Unavailable saying why. The returned Labels and
 // Packages are shared with the cache and must not be modified.
-func (s *Source) Evidence(ctx context.Context, puller *policy.Puller, image string) *policy.Evidence {
+func (s *Source) Evidence(ctx context.Context, puller policy.Puller, image string) *policy.Evidence {
 	ev := sdkdetect.TagEvidence(image)
 	if ev.Unavailable != "" {
 		return ev
@@ -280,7 +280,7 @@ func (s *Source) Evidence(ctx context.Context, puller *policy.Puller, image stri
 // Prefetch starts lookups of images that are not cached, without waiting:
 // callers about to ask for several images let them run in parallel. The
 // lookups outlive ctx.
-func (s *Source) Prefetch(_ context.Context, puller *policy.Puller, images ...string) {
+func (s *Source) Prefetch(_ context.Context, puller policy.Puller, images ...string) {
 	c := s.credsOf(puller)
 	for _, image := range images {
 		pr, err := imageref.Parse(image)

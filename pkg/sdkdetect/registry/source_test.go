@@ -164,7 +164,7 @@ func TestSlowRegistryBudget(t *testing.T) {
 	image := r.host + "/acme/api:1.4"
 
 	begin := time.Now()
-	ev := s.Evidence(context.Background(), nil, image)
+	ev := s.Evidence(context.Background(), policy.Puller{}, image)
 	took := time.Since(begin)
 	if took > 200*time.Millisecond+300*time.Millisecond {
 		t.Errorf("Evidence took %v with a 200ms budget", took)
@@ -180,7 +180,7 @@ func TestSlowRegistryBudget(t *testing.T) {
 	// The lookup went on in the background and fills the cache.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ev = s.Evidence(context.Background(), nil, image)
+		ev = s.Evidence(context.Background(), policy.Puller{}, image)
 		if ev.Unavailable == "" {
 			break
 		}
@@ -199,7 +199,7 @@ func TestContextDeadlineBeforeBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	ev := s.Evidence(ctx, nil, r.host+"/acme/api:1.4")
+	ev := s.Evidence(ctx, policy.Puller{}, r.host+"/acme/api:1.4")
 	if took := time.Since(begin); took > 600*time.Millisecond {
 		t.Errorf("Evidence took %v with a 100ms deadline", took)
 	}
@@ -212,13 +212,13 @@ func TestCloseStopsBackgroundLookups(t *testing.T) {
 	r := slowRegistry(t, 5*time.Second)
 	fixture(t, r)
 	s := New(Options{Timeout: 50 * time.Millisecond, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}})
-	s.Evidence(context.Background(), nil, r.host+"/acme/api:1.4")
+	s.Evidence(context.Background(), policy.Puller{}, r.host+"/acme/api:1.4")
 	begin := time.Now()
 	s.Close()
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Errorf("Close took %v", took)
 	}
-	ev := s.Evidence(context.Background(), nil, r.host+"/acme/api:1.4")
+	ev := s.Evidence(context.Background(), policy.Puller{}, r.host+"/acme/api:1.4")
 	if ev.Unavailable == "" {
 		t.Errorf("after Close: %+v", ev)
 	}
@@ -229,7 +229,7 @@ func TestPrefetch(t *testing.T) {
 	fixture(t, r)
 	s := newSource(t, Options{Timeout: 10 * time.Second})
 	image := r.host + "/acme/api:1.4"
-	s.Prefetch(context.Background(), nil, image, "not a reference")
+	s.Prefetch(context.Background(), policy.Puller{}, image, "not a reference")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, ok := s.cached(mustParse(t, s, image), creds{}); ok {
@@ -251,7 +251,7 @@ func TestInvalidReference(t *testing.T) {
 	s := newSource(t, Options{})
 	// "UPPER/case:tag" is valid: Docker reads an uppercase first
 	// component as a registry host. An uppercase repository is not.
-	ev := s.Evidence(context.Background(), nil, "ghcr.io/Acme/api:1")
+	ev := s.Evidence(context.Background(), policy.Puller{}, "ghcr.io/Acme/api:1")
 	if want := `the image reference is invalid: repository "Acme/api" must be lowercase`; ev.Unavailable != want {
 		t.Errorf("Unavailable = %q, want %q", ev.Unavailable, want)
 	}
@@ -352,16 +352,16 @@ func TestRegistriesAllowList(t *testing.T) {
 	pushImage(t, repo, "1.4", nil)
 	reg.reset()
 	s := newSource(t, Options{Registries: []string{"registry.example.com"}})
-	ev := s.Evidence(context.Background(), nil, repo.Tag("1.4").String())
+	ev := s.Evidence(context.Background(), policy.Puller{}, repo.Tag("1.4").String())
 	if ev.Unavailable != reasonNotListed || len(reg.requestLog()) != 0 {
 		t.Errorf("unavailable %q, requests %v", ev.Unavailable, reg.requestLog())
 	}
-	s.Prefetch(context.Background(), nil, repo.Tag("1.4").String())
+	s.Prefetch(context.Background(), policy.Puller{}, repo.Tag("1.4").String())
 	if len(reg.requestLog()) != 0 {
 		t.Errorf("Prefetch sent requests: %v", reg.requestLog())
 	}
 	allowed := newSource(t, Options{Registries: []string{repo.RegistryStr()}})
-	if ev := allowed.Evidence(context.Background(), nil, repo.Tag("1.4").String()); ev.Unavailable != "" {
+	if ev := allowed.Evidence(context.Background(), policy.Puller{}, repo.Tag("1.4").String()); ev.Unavailable != "" {
 		t.Errorf("listed registry: %q", ev.Unavailable)
 	}
 }

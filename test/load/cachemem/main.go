@@ -114,7 +114,7 @@ func run(images, entries, parallel int, purl, memprofile, jsonFile string) error
 	var withSBOM, unavailable atomic.Int64
 	var firstProblem atomic.Value
 	if err := each(images, parallel, func(i int) error {
-		ev := src.Evidence(context.Background(), nil, refs[i])
+		ev := src.Evidence(context.Background(), policy.Puller{}, refs[i])
 		if ev.Unavailable != "" {
 			unavailable.Add(1)
 			firstProblem.CompareAndSwap(nil, refs[i]+": "+ev.Unavailable)
@@ -129,7 +129,7 @@ func run(images, entries, parallel int, purl, memprofile, jsonFile string) error
 	// A second pass must be all cache hits when the cache holds every digest.
 	start = time.Now()
 	for _, r := range refs {
-		src.Evidence(context.Background(), nil, r)
+		src.Evidence(context.Background(), policy.Puller{}, r)
 	}
 	warm := time.Since(start)
 	after := measure()
