@@ -60,6 +60,10 @@ loadtest: ## admission load test: tokenguard serve vs the decode-only floor, 127
 loadtest-peers: ## issue #8 suite, ~11 min: tokenguard, floor, PSA, OPA at c=8, c=1, 1,000 req/s + cache RSS; bin/loadtest/summary.md with targets ✓/✗, 127.0.0.1 only (SUITE_PHASES= C8_N= C1_N= ROUNDS= OPA_API= CACHE_IMAGES= CHECK_TARGETS=1; SUITE=0: one run)
 	GO=$(GO) ./test/load/peers.sh
 
+.PHONY: soak
+soak: ## 20-minute soak of tokenguard serve at a fixed rate: RSS, open files, goroutines flat (SOAK_DURATION= RATE= SAMPLE=; bin/soak/soak.md)
+	GO=$(GO) ./test/load/soak.sh
+
 .PHONY: lint
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
