@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
@@ -73,36 +75,57 @@ func (d delayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // lookup (a new Source each time) of a two-platform index with one SPDX
 // referrer, named by tag and by tag and digest, 25 ms away: the time of a
 // lookup divided by 25 ms is the number of round trips one after another.
+// "tag" and "tag-and-digest" read an insecure registry (plain HTTP, so
+// ggcr's ping tries HTTPS first); the "https-" cases a registry over TLS,
+// as most are.
 func BenchmarkColdLookupDistance(b *testing.B) {
 	const rtt = 25 * time.Millisecond
-	r := newTestRegistry(b, registry.WithReferrersSupport(true))
-	idx := fixture(b, r)
-	for _, bc := range []struct{ name, image string }{
-		{"tag", r.host + "/acme/api:1.4"},
-		{"tag-and-digest", r.host + "/acme/api:1.4@" + idx.Digest.String()},
+	plain := newTestRegistry(b, registry.WithReferrersSupport(true))
+	plainIdx := fixture(b, plain)
+	tlsReg := newTLSRegistry(b, registry.New(registry.WithReferrersSupport(true), registry.Logger(discardLog)))
+	var tlsIdx v1.Descriptor
+	func() {
+		old := remote.DefaultTransport
+		remote.DefaultTransport = tlsReg.srv.Client().Transport
+		defer func() { remote.DefaultTransport = old }()
+		tlsIdx = fixture(b, tlsReg)
+	}()
+	plainTr := http.DefaultTransport.(*http.Transport).Clone()
+	plainTr.Proxy = nil
+	tlsTr := tlsReg.srv.Client().Transport.(*http.Transport).Clone()
+	tlsTr.Proxy = nil
+	for _, bc := range []struct {
+		name, image string
+		r           *testRegistry
+		opts        Options
+	}{
+		{"tag", plain.host + "/acme/api:1.4", plain, Options{InsecureRegistries: testRegistries, Transport: delayTransport{rt: plainTr, delay: rtt}}},
+		{"tag-and-digest", plain.host + "/acme/api:1.4@" + plainIdx.Digest.String(), plain, Options{InsecureRegistries: testRegistries, Transport: delayTransport{rt: plainTr, delay: rtt}}},
+		{"https-tag", tlsReg.host + "/acme/api:1.4", tlsReg, Options{Registries: []string{tlsReg.host}, Transport: delayTransport{rt: tlsTr, delay: rtt}}},
+		{"https-tag-and-digest", tlsReg.host + "/acme/api:1.4@" + tlsIdx.Digest.String(), tlsReg, Options{Registries: []string{tlsReg.host}, Transport: delayTransport{rt: tlsTr, delay: rtt}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			tr.Proxy = nil
 			ctx := context.Background()
-			r.reset()
+			bc.r.reset()
 			n := 0
 			var took time.Duration
 			for b.Loop() {
-				s := New(Options{
-					Timeout: 10 * time.Second, InsecureRegistries: testRegistries, Logger: discardSlog, Keychain: anonymous{}, Keep: keepCatalogued,
-					Transport: delayTransport{rt: tr, delay: rtt},
-				})
+				o := bc.opts
+				o.Timeout, o.Logger, o.Keychain, o.Keep = 10*time.Second, discardSlog, anonymous{}, keepCatalogued
+				s := New(o)
 				begin := time.Now()
 				if ev := s.Evidence(ctx, policy.Puller{}, bc.image); ev.SBOM == "" {
 					b.Fatalf("no SBOM: %+v", ev)
 				}
 				took += time.Since(begin)
 				s.Close()
+				// A new connection (and TLS handshake) each time, as a
+				// new Source would open.
+				o.Transport.(delayTransport).rt.(*http.Transport).CloseIdleConnections()
 				n++
 			}
 			b.ReportMetric(float64(took)/float64(n)/float64(rtt), "depth/op")
-			b.ReportMetric(float64(r.requests.Load())/float64(n), "requests/op")
+			b.ReportMetric(float64(bc.r.requests.Load())/float64(n), "requests/op")
 		})
 	}
 }

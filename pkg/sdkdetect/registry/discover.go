@@ -139,18 +139,44 @@ type platformImage struct {
 // inspect reads the manifest at digest (pre, when the tag resolution
 // already fetched it), the config labels of its first linux image, and
 // every SBOM attached to it or to its platform images.
+//
+// The probes of the top manifest (referrers, cosign tags) need only its
+// digest: they start beside its GET, so that a cold lookup's referrers
+// chain (list, artifact manifest, blob) does not wait for the manifest.
 func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Reference, digest string, pre *remote.Descriptor) *record {
 	d := &discovery{s: s, p: p, repo: ref.Context()}
+	var g errgroup.Group
+	g.SetLimit(s.opts.PerRegistryConcurrency)
+	run := func(ctx context.Context, tasks []task, results []taskResult) {
+		for i, task := range tasks {
+			g.Go(func() error {
+				results[i] = task(ctx)
+				return nil
+			})
+		}
+	}
+	// The top probes are cancelled when the manifest cannot be read: the
+	// lookup fails without them.
+	topCtx, cancelTop := context.WithCancel(ctx)
+	defer cancelTop()
+	topTasks := d.subjectTasks(subject{digest: digest})
+	topResults := make([]taskResult, len(topTasks))
+	run(topCtx, topTasks, topResults)
+	fail := func(err error) *record {
+		cancelTop()
+		_ = g.Wait()
+		return s.failed(ref, err)
+	}
 	top := pre
 	if top == nil {
 		var err error
 		if top, err = d.getManifest(ctx, digest); err != nil {
-			return s.failed(ref, err)
+			return fail(err)
 		}
 	}
 	images, isIndex, err := d.platformImages(top)
 	if err != nil {
-		return s.failed(ref, err)
+		return fail(err)
 	}
 	if len(images) > s.opts.MaxPlatforms {
 		// Each platform costs a few requests (referrers, cosign tags):
@@ -162,10 +188,7 @@ func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Referen
 	var (
 		labels    map[string]string
 		labelsErr error
-		results   []taskResult
-		g         errgroup.Group
 	)
-	g.SetLimit(s.opts.PerRegistryConcurrency)
 	if len(images) > 0 {
 		first := images[0]
 		g.Go(func() error {
@@ -184,16 +207,11 @@ func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Referen
 			return nil
 		})
 	}
-	tasks := d.tasks(top.Digest, isIndex, images)
-	results = make([]taskResult, len(tasks))
-	for i, task := range tasks {
-		g.Go(func() error {
-			results[i] = task(ctx)
-			return nil
-		})
-	}
+	rest := d.platformTasks(isIndex, images)
+	restResults := make([]taskResult, len(rest))
+	run(ctx, rest, restResults)
 	_ = g.Wait() // tasks report their errors in results
-	return s.merge(ref, labels, labelsErr, results)
+	return s.merge(ref, labels, labelsErr, append(topResults, restResults...))
 }
 
 // merge combines the tasks' findings, in task order, into one record.

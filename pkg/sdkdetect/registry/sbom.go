@@ -99,23 +99,29 @@ const ReasonUnusableSBOM = "unusable-sbom"
 
 type task func(ctx context.Context) taskResult
 
-// tasks returns the independent lookups for an image: referrers and cosign
-// tags of the top manifest and of every platform image, and BuildKit
-// attestation manifests. Their order decides which SBOM comes first.
-func (d *discovery) tasks(top v1.Hash, isIndex bool, images []platformImage) []task {
-	subjects := []subject{{digest: top.String()}}
+// The independent lookups for an image are the probes of the top manifest
+// (subjectTasks), then those of every platform image and BuildKit's
+// attestation manifests (platformTasks); inspect merges their results in
+// that order, which decides which SBOM comes first.
+
+// subjectTasks returns the probes of one manifest: its referrers and its
+// cosign tags. They need only its digest.
+func (d *discovery) subjectTasks(sub subject) []task {
+	return []task{
+		func(ctx context.Context) taskResult { return d.referrers(ctx, sub) },
+		func(ctx context.Context) taskResult { return d.cosignTag(ctx, sub, ".sbom", styleSBOMTag) },
+		func(ctx context.Context) taskResult { return d.cosignTag(ctx, sub, ".att", styleAttestationTag) },
+	}
+}
+
+// platformTasks returns the probes of every platform image of an index,
+// and the reading of BuildKit attestation manifests.
+func (d *discovery) platformTasks(isIndex bool, images []platformImage) []task {
+	var ts []task
 	if isIndex {
 		for _, im := range images {
-			subjects = append(subjects, subject{im.desc.Digest.String(), im.platform})
+			ts = append(ts, d.subjectTasks(subject{im.desc.Digest.String(), im.platform})...)
 		}
-	}
-	var ts []task
-	for _, sub := range subjects {
-		ts = append(ts,
-			func(ctx context.Context) taskResult { return d.referrers(ctx, sub) },
-			func(ctx context.Context) taskResult { return d.cosignTag(ctx, sub, ".sbom", styleSBOMTag) },
-			func(ctx context.Context) taskResult { return d.cosignTag(ctx, sub, ".att", styleAttestationTag) },
-		)
 	}
 	for _, im := range images {
 		if im.attestation == nil {
