@@ -35,8 +35,7 @@ pids+=("$tg")
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$mport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 secs=$($GO run ./test/load/soak/seconds "$SOAK_DURATION")
-# Allowed and denied pods, alternating by run.
-"$tmp/loader" -insecure -warmup 0 -rounds 1 -c 8 -rate "$RATE" -duration "$SOAK_DURATION" \
+"$tmp/loader" -insecure -warmup 0 -rounds 1 -c 8 -rate "$RATE" -duration "$SOAK_DURATION" -timeout "$((secs + 120))s" \
 	-body test/load/fixtures/pod-3c-denied.json -url "soak=https://127.0.0.1:$port/validate/enforce" \
 	-json "$OUT_DIR/loader.json" >"$OUT_DIR/loader.md" 2>"$tmp/loader.err" &
 ld=$!
