@@ -1,6 +1,6 @@
 // Command judge reads soak.sh's samples and says whether RSS, open files
 // and goroutines stayed flat over the last 15 minutes of the run (the
-// second half of a shorter run): the first and the last minute of that
+// second half of a run shorter than 17 minutes): the first and the last minute of that
 // window, compared.
 package main
 
@@ -43,8 +43,10 @@ func main() {
 			ss = append(ss, s)
 		}
 	}
+	// The last 15 minutes, once at least 2 minutes of warm-up precede
+	// them; the second half of a shorter run.
 	window := 900.0
-	if *seconds < 2*window {
+	if *seconds < window+120 {
 		window = *seconds / 2
 	}
 	from := *seconds - window
