@@ -24,11 +24,20 @@ test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end again
 	./hack/test-deps.sh
 	@echo "== control-plane binaries for the end-to-end tests (a cold build takes several minutes)"
 	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
-	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m ./...
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v /test/e2e/faults) && \
+	  echo "== three replicas under faults, through the real API server (alone: it measures latencies)" && \
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -count=1 -timeout 20m ./test/e2e/faults/
 
 .PHONY: test-short
 test-short: ## unit tests only, quick, without -race; skips the end-to-end tests
 	$(GO) test -short ./...
+
+.PHONY: faults
+faults: ## the replica fault scenarios at 100 pods/s for 60 s each (FAULTS_RATE= FAULTS_SECONDS=); figures in bin/faults.txt
+	mkdir -p bin && bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
+	  TOKENGUARD_E2E_BIN=$$bin TOKENGUARD_FAULTS_RATE=$${FAULTS_RATE:-100} TOKENGUARD_FAULTS_SECONDS=$${FAULTS_SECONDS:-60} \
+	  TOKENGUARD_FAULTS_FIGURES=$(CURDIR)/bin/faults.txt $(GO) test -count=1 -timeout 40m -v -run TestReplicasUnderFaults ./test/e2e/faults/ >bin/faults.log 2>&1; \
+	  rc=$$?; grep -v "admission review judged" bin/faults.log | tail -n 60; exit $$rc
 
 .PHONY: e2e-binaries
 e2e-binaries: ## build (or reuse) kube-apiserver, kube-controller-manager and etcd in ~/.cache/tokenguard/e2e

@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 
@@ -26,7 +28,7 @@ type Registry struct {
 
 // StartRegistry starts the registry; Close stops it.
 func StartRegistry() *Registry {
-	s := httptest.NewServer(registry.New(registry.WithReferrersSupport(true)))
+	s := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
 	return &Registry{server: s, Host: strings.TrimPrefix(s.URL, "http://")}
 }
 
