@@ -29,7 +29,7 @@ var WebhookNames = []string{
 
 // Components are the kustomize components an operator may add to an
 // overlay.
-var Components = []string{"components/registry-credentials", "components/monitoring"}
+var Components = []string{"components/registry-credentials", "components/monitoring", "components/audit-sink"}
 
 // Dir is this directory.
 func Dir() string {

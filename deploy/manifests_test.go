@@ -338,6 +338,52 @@ func TestComponents(t *testing.T) {
 				t.Errorf("ClusterRole %s cannot list and watch secrets and serviceaccounts: %+v", role.Name, role.Rules)
 			}
 		})
+		t.Run(overlay+"/audit-sink", func(t *testing.T) {
+			dep := find[appsv1.Deployment](t, objs, "Deployment")
+			c := &dep.Spec.Template.Spec.Containers[0]
+			args := map[string]string{}
+			for _, a := range c.Args {
+				if k, v, ok := strings.Cut(a, "="); ok {
+					args[k] = v
+				}
+			}
+			if args["--audit-listen"] != ":8444" {
+				t.Errorf("--audit-listen = %q, want :8444", args["--audit-listen"])
+			}
+			// The sink refuses to start without authentication; the token
+			// file must be where the Secret is mounted.
+			tokens := args["--audit-token-file"]
+			mounted := false
+			for _, m := range c.VolumeMounts {
+				if m.Name == "audit" && m.ReadOnly && strings.HasPrefix(tokens, m.MountPath+"/") {
+					mounted = true
+				}
+			}
+			if !mounted {
+				t.Errorf("--audit-token-file=%s is not under a read-only mount of volume audit: %+v", tokens, c.VolumeMounts)
+			}
+			secret := ""
+			for _, v := range dep.Spec.Template.Spec.Volumes {
+				if v.Name == "audit" && v.Secret != nil {
+					secret = v.Secret.SecretName
+				}
+			}
+			if secret != "tokenguard-audit" {
+				t.Errorf("volume audit comes from Secret %q, want tokenguard-audit (docs/audit-webhook.md)", secret)
+			}
+			port := false
+			for _, p := range c.Ports {
+				port = port || p.Name == "audit" && p.ContainerPort == 8444
+			}
+			svc := find[corev1.Service](t, objs, "Service")
+			svcPort := false
+			for _, p := range svc.Spec.Ports {
+				svcPort = svcPort || p.Name == "audit" && p.Port == 8444 && p.TargetPort.StrVal == "audit"
+			}
+			if !port || !svcPort {
+				t.Errorf("the audit port: container %v, Service %v", c.Ports, svc.Spec.Ports)
+			}
+		})
 		t.Run(overlay+"/monitoring", func(t *testing.T) {
 			svc := find[corev1.Service](t, objs, "Service")
 			sm := findMap(t, objs, "ServiceMonitor")
