@@ -42,6 +42,7 @@ type serveFlags struct {
 	configFile            string
 	kubeconfig            string
 	shutdownGrace         time.Duration
+	maxBodyBytes          int64
 	shutdownDelay         time.Duration
 	maxConnections        int
 	maxConnsPerClient     int
@@ -68,6 +69,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 30*time.Second, "how long SIGTERM waits for in-flight reviews, after --shutdown-delay")
 	fs.DurationVar(&f.shutdownDelay, "shutdown-delay", 5*time.Second, "how long after SIGTERM the webhook keeps taking new reviews while /readyz answers 503, so that endpoints drop the replica before it stops")
 	fs.IntVar(&f.maxConnections, "max-connections", defaultMaxConnections, "most connections the webhook listener holds open at once; more wait to be accepted (0: no limit)")
+	fs.Int64Var(&f.maxBodyBytes, "max-review-bytes-in-flight", 32<<20, "most bytes of AdmissionReview bodies held at once, all connections together; a review that finds no room waits until its timeout, then gets a 503 (at least 3 MiB)")
 	fs.IntVar(&f.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "most connections open at once from one client IP; more are closed at accept (0: no limit)")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -183,6 +185,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		Unknown: cc.Unknown,
 		Metrics: admission.NewMetrics(reg),
 		Log:     log,
+		Bodies:  admission.NewBodyBudget(f.maxBodyBytes),
 	}
 	switch {
 	case clusterErr == nil:

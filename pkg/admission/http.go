@@ -40,6 +40,7 @@ type Handler struct {
 	webhook webhook.Webhook
 	metrics *Metrics
 	log     *slog.Logger
+	bodies  *BodyBudget
 }
 
 // NewHandler builds the handler of one mode on a kubewebhook validating
@@ -53,7 +54,7 @@ func NewHandler(mode Mode, r *Reviewer, rec webhook.MetricsRecorder) (*Handler, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{mode: mode, webhook: wh, metrics: r.Metrics, log: log}, nil
+	return &Handler{mode: mode, webhook: wh, metrics: r.Metrics, log: log, bodies: r.Bodies}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -72,6 +73,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("AdmissionReview of %d bytes is larger than %d bytes", req.ContentLength, MaxRequestBytes))
 		return
 	}
+	ctx, cancel := context.WithTimeout(req.Context(), requestTimeout(req))
+	defer cancel()
+	release, err := h.bodies.acquire(ctx, req.ContentLength)
+	if err != nil {
+		h.log.Warn("no room to read an admission request: too many large reviews in flight", "mode", h.mode, "bytes", req.ContentLength, "remote", req.RemoteAddr)
+		httpError(w, http.StatusServiceUnavailable, "tokenguard is reading too many large AdmissionReviews at once; retry")
+		return
+	}
+	defer release()
 	buf, err := readBody(w, req)
 	defer putBody(buf)
 	if err != nil {
@@ -89,8 +99,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		httpError(w, http.StatusBadRequest, msg)
 		return
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), requestTimeout(req))
-	defer cancel()
 	writeReview(w, h.review(ctx, review))
 }
 

@@ -23,6 +23,9 @@ type Reviewer struct {
 	// Previewer, when set, answers the enforce preview of a namespace whose
 	// tokenguard.io/mode label becomes enforce.
 	Previewer Previewer
+	// Bodies, when set, bounds the request bodies all handlers hold at
+	// once (shared by the modes).
+	Bodies *BodyBudget
 }
 
 // Webhook returns the kubewebhook validating webhook of one mode. It is
