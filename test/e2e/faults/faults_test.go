@@ -290,6 +290,7 @@ func (e *faultEnv) scenario(t *testing.T, kinds []podKind, fault func(ctx contex
 	if err != nil {
 		t.Fatal(err)
 	}
+	reviewsBefore := e.reviews()
 	ctx, cancel := context.WithCancel(e.ctx)
 	faultErr := make(chan error, 1)
 	go func() {
@@ -311,6 +312,11 @@ func (e *faultEnv) scenario(t *testing.T, kinds []podKind, fault func(ctx contex
 	}
 	d := after.sub(before)
 	fmt.Fprintf(e.figures, "\n%s: API server: %.0f calls failed open, %.0f rejected because the call failed\n", t.Name(), sum(d.failOpen), sum(d.callErrors))
+	fmt.Fprintf(e.figures, "  reviews answered by replica:")
+	for name, n := range e.reviews() {
+		fmt.Fprintf(e.figures, " %s %.0f", name, n-reviewsBefore[name])
+	}
+	fmt.Fprintln(e.figures)
 	fmt.Fprintf(e.figures, "  %-16s %8s %8s %8s %8s %8s %9s %9s\n", "stream", "creates", "created", "denied", "webhook", "other", "p50", "max")
 	for _, k := range kinds {
 		tl := tallies[k.name]
@@ -494,6 +500,18 @@ func (e *faultEnv) registryFaults(t *testing.T) {
 			t.Errorf("%s: RSS %.1f MB 45 s after the registry came back, %.1f MB before", e.live[i].name, a.rss/1e6, b.rss/1e6)
 		}
 	}
+}
+
+// reviews is how many reviews each live replica has answered (since it
+// last started).
+func (e *faultEnv) reviews() map[string]float64 {
+	m := map[string]float64{}
+	for _, r := range e.live {
+		if s, err := r.sample(); err == nil {
+			m[r.name] = s.reviews
+		}
+	}
+	return m
 }
 
 // scenarioQuiet runs load without checks (a warm-up).

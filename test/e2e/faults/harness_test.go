@@ -76,6 +76,8 @@ func (r *replica) kill() error {
 // sample is what a replica's /metrics says about its own resources.
 type sample struct {
 	goroutines, rss, fds float64
+	// reviews is the number of admission reviews it answered.
+	reviews float64
 }
 
 func (r *replica) sample() (sample, error) {
@@ -90,6 +92,9 @@ func (r *replica) sample() (sample, error) {
 			continue
 		}
 		v, _ := strconv.ParseFloat(f[1], 64)
+		if strings.HasPrefix(f[0], "tokenguard_admission_request_duration_seconds_count{") {
+			s.reviews += v
+		}
 		switch f[0] {
 		case "go_goroutines":
 			s.goroutines = v
