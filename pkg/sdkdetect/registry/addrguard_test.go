@@ -290,6 +290,9 @@ func TestPerHostStateBounded(t *testing.T) {
 	if n := s.guard.semCount(); n > maxHosts {
 		t.Errorf("%d semaphores, want at most %d", n, maxHosts)
 	}
+	if n := s.pullers.env.hosts.len(); n > maxHosts {
+		t.Errorf("%d hosts' schemes and challenges kept, want at most %d", n, maxHosts)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.labels) > 2 || !m.labels["other"] || !m.labels[r.host] {

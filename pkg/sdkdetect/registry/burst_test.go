@@ -53,9 +53,9 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // 200 distinct images arriving at once are all answered within the budget
-// without exceeding per-registry limits. Every request of a lookup (the
-// ping and token exchanges too: ggcr sends them through the Source's
-// transport) waits for one of its host's PerRegistryConcurrency slots, so
+// without exceeding per-registry limits. Every request of a lookup (token
+// exchanges, and the tries of both schemes of a registry that may speak
+// plain HTTP, too) waits for one of its host's PerRegistryConcurrency slots, so
 // the registry never sees more at once (a token server on another host has
 // slots of its own); the lookups that cannot finish within the budget
 // answer with tag evidence and go on in the background. Only the budget's

@@ -40,7 +40,7 @@ func (s *Source) lookup(ctx context.Context, ref name.Reference, c creds) *recor
 
 func (s *Source) lookupRef(ctx context.Context, ref name.Reference, c creds) *record {
 	host := ref.Context().RegistryStr()
-	p, err := s.pullers.get(host, c)
+	p, err := s.pullers.get(ref.Context().Registry, c)
 	if err != nil {
 		return s.failed(ref, err)
 	}

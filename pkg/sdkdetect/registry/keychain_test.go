@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -134,13 +135,17 @@ func TestCredentialsEmpty(t *testing.T) {
 
 func TestCredentialPullersBounded(t *testing.T) {
 	s := newSource(t, Options{})
+	exampleRegistry, err := name.NewRegistry("registry.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range maxCredPullers + 50 {
 		c := creds{key: fmt.Sprint("ns/secret@", i), kc: anonymous{}}
-		if _, err := s.pullers.get("registry.example.com", c); err != nil {
+		if _, err := s.pullers.get(exampleRegistry, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.pullers.get("registry.example.com", creds{}); err != nil {
+	if _, err := s.pullers.get(exampleRegistry, creds{}); err != nil {
 		t.Fatal(err)
 	}
 	if plain, withCred := s.pullers.size(); withCred != maxCredPullers || plain != 1 {

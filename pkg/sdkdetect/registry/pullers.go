@@ -1,11 +1,18 @@
 package registry
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // pullerMaxAge is how long one registry's Puller (its credentials and
@@ -18,15 +25,20 @@ const pullerMaxAge = 15 * time.Minute
 const maxCredPullers = 256
 
 // pullers holds one ggcr Puller per registry host (and per credentials
-// key, for lookups with a puller's credentials), so that pings, token exchanges and
+// key, for lookups with a puller's credentials), so that tokens and
 // connections are shared by all lookups of that registry with the same
 // credentials. Both kinds are kept in LRUs: images may name any number of
 // hosts.
+//
+// A Puller's transport is an authTransport over the guard, handed to ggcr
+// as a transport.Wrapper: ggcr then neither pings the registry before a
+// repository's first request nor adds layers of its own, so the retry and
+// user agent layers are set here.
 type pullers struct {
 	mu       sync.Mutex
 	plain    *hostLRU[pullerEntry] // by host, maxHosts
 	withCred *hostLRU[pullerEntry] // by host and credentials key, maxCredPullers
-	opts     []remote.Option
+	env      authEnv
 	keychain authn.Keychain
 	now      func() time.Time
 }
@@ -36,19 +48,38 @@ type pullerEntry struct {
 	born time.Time
 }
 
-func (ps *pullers) init(g *guard, o Options) {
+// init sets ps up; base ends with the Source, and bounds token exchanges
+// with BackgroundTimeout.
+func (ps *pullers) init(g *guard, o Options, base context.Context) {
 	ps.plain = newHostLRU[pullerEntry](maxHosts)
 	ps.withCred = newHostLRU[pullerEntry](maxCredPullers)
 	ps.now = o.now
 	ps.keychain = o.Keychain
-	ps.opts = []remote.Option{
-		remote.WithTransport(g),
-		remote.WithUserAgent("tokenguard"),
-		// One quick retry of flakes; a rate-limited registry (429) is
-		// left alone, and the budget is too short for ggcr's 1s+3s.
-		remote.WithRetryBackoff(remote.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 2}),
-		remote.WithRetryStatusCodes(408, 500, 502, 503, 504),
+	// One quick retry of flakes; a rate-limited registry (429) is left
+	// alone, and the budget is too short for ggcr's 1s+3s.
+	retry := transport.NewRetry(g,
+		transport.WithRetryBackoff(transport.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 2}),
+		transport.WithRetryPredicate(retryable),
+		transport.WithRetryStatusCodes(408, 500, 502, 503, 504))
+	ps.env = authEnv{
+		inner:  transport.NewUserAgent(retry, "tokenguard"),
+		hosts:  newHostBook(o.now),
+		racers: o.PerRegistryConcurrency,
+		base:   base, timeout: o.BackgroundTimeout,
+		now: o.now,
 	}
+}
+
+// retryable is ggcr's default retry predicate: network flakes.
+func retryable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
 }
 
 func (ps *pullers) lru(c creds) *hostLRU[pullerEntry] {
@@ -58,9 +89,9 @@ func (ps *pullers) lru(c creds) *hostLRU[pullerEntry] {
 	return ps.plain
 }
 
-// get returns host's Puller for the credentials c.
-func (ps *pullers) get(host string, c creds) (*remote.Puller, error) {
-	key := c.scoped(host)
+// get returns reg's Puller for the credentials c.
+func (ps *pullers) get(reg name.Registry, c creds) (*remote.Puller, error) {
+	key := c.scoped(reg.RegistryStr())
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	now := ps.now()
@@ -72,7 +103,14 @@ func (ps *pullers) get(host string, c creds) (*remote.Puller, error) {
 	if c.key != "" {
 		kc = authn.NewMultiKeychain(c.kc, ps.keychain)
 	}
-	p, err := remote.NewPuller(append(ps.opts[:len(ps.opts):len(ps.opts)], remote.WithAuthFromKeychain(kc))...)
+	at := newAuthTransport(reg, kc, &ps.env)
+	// FromToken without a challenge is a Wrapper around at (with ggcr's
+	// Basic layer, a no-op for anonymous credentials).
+	w, err := transport.FromToken(reg, authn.Anonymous, at, &transport.Challenge{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := remote.NewPuller(remote.WithTransport(w))
 	if err != nil {
 		return nil, err
 	}

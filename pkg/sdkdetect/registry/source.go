@@ -205,7 +205,7 @@ func New(opts Options) *Source {
 			s.allowed[strings.ToLower(h)] = true
 		}
 	}
-	s.pullers.init(g, opts)
+	s.pullers.init(g, opts, base)
 	return s
 }
 

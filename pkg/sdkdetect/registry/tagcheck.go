@@ -36,8 +36,7 @@ func (s *Source) startTag(tag name.Tag, c creds) <-chan singleflight.Result {
 		defer s.wg.Done()
 		ctx, cancel := context.WithTimeout(s.base, s.opts.BackgroundTimeout)
 		defer cancel()
-		host := tag.Context().RegistryStr()
-		p, err := s.pullers.get(host, c)
+		p, err := s.pullers.get(tag.Context().Registry, c)
 		if err != nil {
 			return s.failed(tag, err), nil
 		}
