@@ -20,6 +20,11 @@ func TestDefault(t *testing.T) {
 			CacheEntries: 10000,
 			CacheBytes:   NewByteSize(64 << 20),
 			MaxSBOMBytes: NewByteSize(64 << 20),
+			Layers: LayersConfig{
+				Mode: "auto", Platforms: []string{"linux/amd64", "linux/arm64"},
+				MaxCompressedBytes: NewByteSize(2 << 30), MaxFileBytes: NewByteSize(64 << 20),
+				Timeout: NewDuration(5 * time.Minute), Concurrency: 2, QueueSize: 256,
+			},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -44,25 +49,29 @@ func TestSetDefaults(t *testing.T) {
 			in:   Configuration{},
 			want: Configuration{Unknown: UnknownAllow, Registry: RegistryConfig{
 				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
-				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes),
+				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes), Layers: defaultLayers(),
 			}},
 		},
 		{
 			name: "set values are kept",
 			in: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
 				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10), MaxSBOMBytes: NewByteSize(2 << 10),
+				Layers: setLayers(),
 			}},
 			want: Configuration{Unknown: UnknownDeny, Registry: RegistryConfig{
 				Timeout: NewDuration(time.Second), CacheEntries: 5, CacheBytes: NewByteSize(1 << 10), MaxSBOMBytes: NewByteSize(2 << 10),
+				Layers: setLayers(),
 			}},
 		},
 		{
 			name: "invalid values are kept for Validate to report",
 			in: Configuration{Unknown: "maybe", Registry: RegistryConfig{
 				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"}, MaxSBOMBytes: ByteSize{invalid: "big"},
+				Layers: invalidLayers(),
 			}},
 			want: Configuration{Unknown: "maybe", Registry: RegistryConfig{
 				Timeout: Duration{invalid: "2 seconds"}, CacheEntries: -1, CacheBytes: ByteSize{invalid: "lots"}, MaxSBOMBytes: ByteSize{invalid: "big"},
+				Layers: invalidLayers(),
 			}},
 		},
 		{
@@ -70,7 +79,7 @@ func TestSetDefaults(t *testing.T) {
 			in:   Configuration{Unknown: UnknownWarn},
 			want: Configuration{Unknown: UnknownWarn, Registry: RegistryConfig{
 				Timeout: NewDuration(DefaultRegistryTimeout), CacheEntries: DefaultCacheEntries, CacheBytes: NewByteSize(DefaultCacheBytes),
-				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes),
+				MaxSBOMBytes: NewByteSize(DefaultMaxSBOMBytes), Layers: defaultLayers(),
 			}},
 		},
 	}
@@ -82,6 +91,30 @@ func TestSetDefaults(t *testing.T) {
 				t.Errorf("SetDefaults = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func defaultLayers() LayersConfig {
+	return LayersConfig{
+		Mode: DefaultLayersMode, Platforms: DefaultLayersPlatforms,
+		MaxCompressedBytes: NewByteSize(DefaultLayersMaxCompressedBytes), MaxFileBytes: NewByteSize(DefaultLayersMaxFileBytes),
+		Timeout: NewDuration(DefaultLayersTimeout), Concurrency: DefaultLayersConcurrency, QueueSize: DefaultLayersQueueSize,
+	}
+}
+
+func setLayers() LayersConfig {
+	return LayersConfig{
+		Mode: LayersNever, Platforms: []string{"linux/s390x"},
+		MaxCompressedBytes: NewByteSize(3 << 20), MaxFileBytes: NewByteSize(2 << 20),
+		Timeout: NewDuration(time.Minute), Concurrency: 7, QueueSize: 9,
+	}
+}
+
+func invalidLayers() LayersConfig {
+	return LayersConfig{
+		Mode: "sometimes", Platforms: []string{},
+		MaxCompressedBytes: ByteSize{invalid: "huge"}, MaxFileBytes: ByteSize{invalid: "x"},
+		Timeout: Duration{invalid: "ages"}, Concurrency: -1, QueueSize: -2,
 	}
 }
 

@@ -59,7 +59,7 @@ func TestExampleFileHasEveryField(t *testing.T) {
 	data := readFile(t, examplePath)
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[Configuration](), reflect.TypeFor[CatalogConfig](),
-		reflect.TypeFor[Exemptions](), reflect.TypeFor[RegistryConfig](),
+		reflect.TypeFor[Exemptions](), reflect.TypeFor[RegistryConfig](), reflect.TypeFor[LayersConfig](),
 	} {
 		for i := 0; i < typ.NumField(); i++ {
 			tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

@@ -109,4 +109,49 @@ type RegistryConfig struct {
 	// Default: false (only the webhook's own Docker config and credential
 	// helpers).
 	PullSecrets bool `json:"pullSecrets"`
+	// Layers configures reading SDK versions from the image's own files
+	// when no SBOM is attached (layer scanning).
+	Layers LayersConfig `json:"layers"`
+}
+
+// Layer-scan modes.
+const (
+	// LayersAuto scans an image's layers only when no SBOM is attached.
+	LayersAuto = "auto"
+	// LayersAlways scans layers even when an SBOM is attached.
+	LayersAlways = "always"
+	// LayersNever never scans layers.
+	LayersNever = "never"
+)
+
+// LayersConfig configures layer scanning: tokenguard streams an image's
+// layers from the registry (nothing is written to disk) and reads the
+// client-SDK versions from the files that record them (Go build
+// information, Python and Node package metadata, jars, .NET deps.json,
+// gemspecs). In serve, a scan never holds an admission request past
+// registry.timeout: it goes on in the background, and the next pod of the
+// image gets the result.
+type LayersConfig struct {
+	// Mode is auto (scan when no SBOM is attached), always or never.
+	// Default: auto. Needs registry.enabled.
+	Mode string `json:"mode"`
+	// Platforms of an image index that are scanned, as os/arch or
+	// os/arch/variant; the worst verdict counts. Default: linux/amd64 and
+	// linux/arm64.
+	Platforms []string `json:"platforms,omitempty"`
+	// MaxCompressedBytes bounds the compressed layer bytes read for one
+	// image (all its scanned platforms). Default: 2Gi; 1Mi to 64Gi.
+	MaxCompressedBytes ByteSize `json:"maxCompressedBytes"`
+	// MaxFileBytes bounds one file (or archive member) held in memory to be
+	// read. Default: 64Mi; 1Mi to 1Gi.
+	MaxFileBytes ByteSize `json:"maxFileBytes"`
+	// Timeout bounds one image's scan. Default: 5m; 1s to 1h.
+	Timeout Duration `json:"timeout"`
+	// Concurrency is the number of images scanned at once. Default: 2;
+	// 1 to 64.
+	Concurrency int `json:"concurrency"`
+	// QueueSize bounds the images waiting for a background scan in serve;
+	// more are dropped (and scanned when they are next seen). Default: 256;
+	// 1 to 100000.
+	QueueSize int `json:"queueSize"`
 }

@@ -268,7 +268,70 @@ func validateRegistry(r *RegistryConfig, p *field.Path) field.ErrorList {
 	}
 	errs = append(errs, validateHosts(r.InsecureRegistries, p.Child("insecureRegistries"))...)
 	errs = append(errs, validateHosts(r.Registries, p.Child("registries"))...)
+	errs = append(errs, validateLayers(&r.Layers, p.Child("layers"))...)
 	return errs
+}
+
+// validateLayers checks registry.layers.
+func validateLayers(l *LayersConfig, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch l.Mode {
+	case LayersAuto, LayersAlways, LayersNever:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("mode"), l.Mode, []string{LayersAuto, LayersAlways, LayersNever}))
+	}
+	if len(l.Platforms) == 0 {
+		errs = append(errs, field.Required(p.Child("platforms"), "at least one platform to scan, e.g. linux/amd64"))
+	}
+	seen := map[string]int{}
+	for i, pl := range l.Platforms {
+		ip := p.Child("platforms").Index(i)
+		if detail := checkPlatform(pl); detail != "" {
+			errs = append(errs, field.Invalid(ip, pl, detail))
+		}
+		errs = appendDuplicate(errs, seen, pl, i, ip)
+	}
+	errs = append(errs, checkBytes(l.MaxCompressedBytes, p.Child("maxCompressedBytes"), 1<<20, 64<<30)...)
+	errs = append(errs, checkBytes(l.MaxFileBytes, p.Child("maxFileBytes"), 1<<20, 1<<30)...)
+	tp := p.Child("timeout")
+	if v, detail := l.Timeout.parseError(); detail != "" {
+		errs = append(errs, field.Invalid(tp, v, detail))
+	} else if d := l.Timeout.Duration; d < time.Second || d > time.Hour {
+		errs = append(errs, field.Invalid(tp, d.String(), "must be between 1s and 1h"))
+	}
+	if n := l.Concurrency; n < 1 || n > 64 {
+		errs = append(errs, field.Invalid(p.Child("concurrency"), n, "must be between 1 and 64"))
+	}
+	if n := l.QueueSize; n < 1 || n > 100000 {
+		errs = append(errs, field.Invalid(p.Child("queueSize"), n, "must be between 1 and 100000"))
+	}
+	return errs
+}
+
+// checkBytes checks a size field against [lo, hi].
+func checkBytes(b ByteSize, p *field.Path, lo, hi int64) field.ErrorList {
+	if v, detail := b.parseError(); detail != "" {
+		return field.ErrorList{field.Invalid(p, v, detail)}
+	}
+	if b.Bytes < lo || b.Bytes > hi {
+		return field.ErrorList{field.Invalid(p, b.String(), "must be between "+NewByteSize(lo).String()+" and "+NewByteSize(hi).String()+" bytes")}
+	}
+	return nil
+}
+
+// checkPlatform returns why s is not os/arch or os/arch/variant, or "".
+func checkPlatform(s string) string {
+	const want = "a platform as os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8"
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return want
+	}
+	for _, part := range parts {
+		if part == "" || strings.TrimLeft(strings.ToLower(part), "abcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
+			return want
+		}
+	}
+	return ""
 }
 
 // validateHosts checks a list of registry hosts: well-formed, no duplicates.
