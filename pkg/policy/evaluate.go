@@ -60,7 +60,7 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 		}
 		f := Finding{
 			Container: ctr.Name, Image: ctr.Image, Platform: p.Platform,
-			Component: r.ID, Kind: KindSDK, Version: p.Version, Minimum: r.Minimum, Source: p.Source,
+			Component: r.ID, Kind: KindSDK, Version: p.Version, Minimum: r.Minimum, Source: p.Source, File: p.File,
 		}
 		res := r.sch.Check(p.Version, r.min)
 		f.Verdict = outcomeVerdict(res.Outcome)
@@ -87,13 +87,19 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 		f.Verdict, f.Source, f.Reason = VerdictNotApplicable, SourcePodSpec, ReasonNoToken
 	case ev.SBOM != "":
 		f.Verdict, f.Source, f.Reason = VerdictOK, ev.SBOM, ReasonNoSDKInSBOM
+	case ev.Layers != "":
+		f.Verdict, f.Source, f.Reason = VerdictOK, ev.Layers, ReasonNoSDKInLayers
 	default:
 		f.Verdict, f.Source, f.Reason = VerdictUnknown, SourceNone, ReasonNoSDKEvidence
-		f.Detail = ev.Unavailable
-		if f.Detail == "" {
+		switch {
+		case ev.Unavailable != "":
+			f.Detail = ev.Unavailable
+		case ev.LayersIncomplete != "":
+			f.Detail = "no SBOM is attached and " + ev.LayersIncomplete
+		default:
 			f.Detail = "no SBOM or labels were read"
 		}
-		f.Fix = noSDKEvidenceFix(ev.Unavailable != "")
+		f.Fix = noSDKEvidenceFix(ev.Unavailable != "" || ev.LayersIncomplete != "")
 	}
 	return append(out, f)
 }

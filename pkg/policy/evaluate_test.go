@@ -439,3 +439,32 @@ func TestEvaluateTagNextToDigest(t *testing.T) {
 		t.Errorf("label of the digest: %+v", fs[0])
 	}
 }
+
+// TestEvaluateLayerScan: packages found in the image's files carry the
+// file; a complete scan that found none is ok by the layers; an incomplete
+// one is unknown with its reason, never ok.
+func TestEvaluateLayerScan(t *testing.T) {
+	c := mustDefault(t)
+	p := pod("ghcr.io/acme/web:2.4.1")
+	ref := img("ghcr.io/acme/web:2.4.1")
+	ev := []*Evidence{{Ref: ref, Layers: SourceLayers, Packages: []Package{{Type: "npm", Namespace: "@kubernetes", Name: "client-node", Version: "0.10.2",
+		Source: "layer:node-package", File: "/app/node_modules/@kubernetes/client-node/package.json"}}}}
+	fs := c.Evaluate(p, ev, Options{})
+	if len(fs) != 1 || fs[0].Verdict != VerdictTooOld || fs[0].File != "/app/node_modules/@kubernetes/client-node/package.json" ||
+		!strings.Contains(fs[0].Message(), "(found in /app/node_modules/@kubernetes/client-node/package.json)") {
+		t.Errorf("a package found in a file: %+v", fs)
+	}
+	fs = c.Evaluate(p, []*Evidence{{Ref: ref, Layers: SourceLayers}}, Options{})
+	if len(fs) != 1 || fs[0].Verdict != VerdictOK || fs[0].Reason != ReasonNoSDKInLayers || fs[0].Source != SourceLayers {
+		t.Errorf("a complete scan with no SDK: %+v", fs)
+	}
+	fs = c.Evaluate(p, []*Evidence{{Ref: ref, LayersIncomplete: "the scan stopped after 2 GiB of compressed layers"}}, Options{})
+	if len(fs) != 1 || fs[0].Verdict != VerdictUnknown || !strings.Contains(fs[0].Detail, "stopped after 2 GiB") {
+		t.Errorf("an incomplete scan: %+v", fs)
+	}
+	// An SBOM that lists no SDK still decides when no scan was done.
+	fs = c.Evaluate(p, []*Evidence{{Ref: ref, SBOM: "sbom:spdx-referrer"}}, Options{})
+	if fs[0].Reason != ReasonNoSDKInSBOM {
+		t.Errorf("SBOM without SDK: %+v", fs[0])
+	}
+}

@@ -14,6 +14,14 @@ type Evidence struct {
 	// SBOM is the source of the SBOM that was read ("sbom:spdx-referrer"),
 	// empty when no SBOM was found or none was looked for.
 	SBOM string
+	// Layers is SourceLayers when the image's files were read completely
+	// (a layer scan of every platform asked for): packages it did not find
+	// are not in the image. Empty when no complete scan was done.
+	Layers string
+	// LayersIncomplete says why a layer scan was not done completely ("the
+	// scan stopped after 2 GiB of compressed layers", "the scan of its
+	// files is under way"); empty when none was tried or it was complete.
+	LayersIncomplete string
 	// TagVerified says the registry confirmed that Ref's tag points at
 	// Ref's digest. A tag written next to a digest is trusted to pass an
 	// image only then: the runtime pulls the digest, whatever the tag says.
@@ -37,6 +45,10 @@ type Package struct {
 	// Platform is the image platform it was found for ("linux/arm64"),
 	// empty when the image has one platform.
 	Platform string
+	// File is the file it was found in, for a layer scan
+	// ("/app/node_modules/@kubernetes/client-node/package.json"; a jar
+	// inside a jar is "/app/app.jar!/BOOT-INF/lib/client-java-9.0.0.jar").
+	File string
 }
 
 // Evidence source names that policy itself produces.
@@ -44,6 +56,11 @@ const (
 	SourceTag     = "tag"
 	SourceNone    = "none"
 	SourcePodSpec = "pod-spec"
+	// SourceLayers is a complete read of the image's files (layer scan).
+	SourceLayers = "layers"
+	// SourceLayerPrefix precedes a cataloger's name in a package found by a
+	// layer scan: "layer:go-buildinfo".
+	SourceLayerPrefix = "layer:"
 	// SourceLabelPrefix precedes a label key: "label:org.opencontainers.image.version".
 	SourceLabelPrefix = "label:"
 )

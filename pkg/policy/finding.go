@@ -15,12 +15,15 @@ type Finding struct {
 	Platform  string `json:"platform,omitempty"`
 	// Component is the catalog rule id ("k8s.io/client-go", "coredns") or,
 	// for token findings, "projected-token-expiration"/"legacy-token-secret".
-	Component string  `json:"component"`
-	Kind      string  `json:"kind"`
-	Version   string  `json:"version,omitempty"`
-	Minimum   string  `json:"minimum,omitempty"`
-	Source    string  `json:"source"`
-	Verdict   Verdict `json:"verdict"`
+	Component string `json:"component"`
+	Kind      string `json:"kind"`
+	Version   string `json:"version,omitempty"`
+	Minimum   string `json:"minimum,omitempty"`
+	Source    string `json:"source"`
+	// File is the file of the image the version was read from, for
+	// versions found by a layer scan ("/app/node_modules/x/package.json").
+	File    string  `json:"file,omitempty"`
+	Verdict Verdict `json:"verdict"`
 	// Reason is why the finding has its verdict.
 	Reason Reason `json:"reason"`
 	// Detail qualifies the reason: what the version scheme or the evidence
@@ -58,6 +61,9 @@ const (
 	ReasonNoSDKEvidence Reason = "no-sdk-evidence"
 	// ReasonNoSDKInSBOM: the image's SBOM lists no catalogued client SDK (ok).
 	ReasonNoSDKInSBOM Reason = "no-sdk-in-sbom"
+	// ReasonNoSDKInLayers: every file of the image was read and none holds
+	// a catalogued client SDK (ok).
+	ReasonNoSDKInLayers Reason = "no-sdk-in-layers"
 	// ReasonNoToken: the container mounts no service-account token
 	// (not-applicable).
 	ReasonNoToken Reason = "no-token"

@@ -97,6 +97,8 @@ func (f *Finding) writeClause(b *strings.Builder) {
 	case ReasonNoSDKInSBOM:
 		w("container ", container, ": the ", sourceText(f.Source), " of image ", strconv.Quote(f.Image),
 			" lists no Kubernetes client SDK in the catalog")
+	case ReasonNoSDKInLayers:
+		w("container ", container, ": no Kubernetes client SDK in the files of image ", strconv.Quote(f.Image))
 	case ReasonNoToken:
 		if f.Component == ComponentNoSDKEvidence {
 			w("container ", container, " mounts no service-account token, so no client in it can hold a stale one")
@@ -112,7 +114,11 @@ func (f *Finding) writeClause(b *strings.Builder) {
 
 func (f *Finding) writeFoundIn(b *strings.Builder) {
 	b.WriteString(" (found in ")
-	b.WriteString(sourceText(f.Source))
+	if f.File != "" {
+		b.WriteString(f.File)
+	} else {
+		b.WriteString(sourceText(f.Source))
+	}
 	if f.Platform != "" {
 		b.WriteString(" for ")
 		b.WriteString(f.Platform)
@@ -137,6 +143,8 @@ func sourceText(source string) string {
 		return "BuildKit SBOM attestation"
 	case strings.HasPrefix(source, "sbom:"):
 		return "SBOM"
+	case source == SourceLayers, strings.HasPrefix(source, SourceLayerPrefix):
+		return "the image's files"
 	}
 	return source
 }
