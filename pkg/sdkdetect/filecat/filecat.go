@@ -7,7 +7,9 @@
 // The layer reader (pkg/sdkdetect/layers) streams each layer's tar once and
 // offers every regular file to the catalogers; a cataloger says from the
 // path, size and first bytes whether it wants the file, and reads it from
-// the stream when it does. Nothing is written to disk.
+// the stream when it does. Nothing is written to disk. Default returns the
+// catalogers; they report only the packages of one table (packages.go): the
+// catalog's SDKs and the AWS SDKs' credential packages.
 package filecat
 
 import (
@@ -77,6 +79,6 @@ type Cataloger interface {
 // Limits bounds what a cataloger buffers.
 type Limits struct {
 	// MaxFileBytes is the most bytes of one file (or one nested archive
-	// member) held in memory at once.
+	// member) held in memory at once. Zero means DefaultMaxFileBytes.
 	MaxFileBytes int64
 }
