@@ -68,6 +68,8 @@ type Cataloger interface {
 	Name() string
 	// Wants reports whether the cataloger reads f. It is called for every
 	// regular file of every layer: it must be cheap and must not allocate.
+	// f.Path and f.Head point into the reader's buffers and are valid only
+	// during the call: Wants must not keep them (Read gets its own copy).
 	Wants(f File) bool
 	// Read reads f's content from r, a stream of at most f.Size bytes
 	// positioned at the file's start. It must not keep r after returning,
