@@ -17,10 +17,10 @@ import (
 func (s *Source) start(ref name.Reference, c creds) <-chan singleflight.Result {
 	key := c.scoped(refKey(ref))
 	return s.flight.DoChan(key, func() (any, error) {
-		if !s.track() {
-			return s.failed(ref, context.Canceled), nil
+		if rec, ok := s.begin(ref); !ok {
+			return rec, nil
 		}
-		defer s.wg.Done()
+		defer s.untrack(ref.Context().RegistryStr())
 		ctx, cancel := context.WithTimeout(s.base, s.opts.BackgroundTimeout)
 		defer cancel()
 		return s.lookup(ctx, ref, c), nil
@@ -79,12 +79,71 @@ func slowMessage(host string, waited time.Duration) string {
 }
 
 // track counts a background lookup for Close; false once closed.
-func (s *Source) track() bool {
+func (s *Source) track(host string) trackResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return trackClosed
 	}
+	if s.lookups[host] >= s.opts.MaxLookupsPerRegistry || s.lookupsAll >= s.opts.MaxLookupsPerRegistry*maxBusyRegistries {
+		return trackBusy
+	}
+	if s.lookups == nil {
+		s.lookups = map[string]int{}
+	}
+	s.lookups[host]++
+	s.lookupsAll++
 	s.wg.Add(1)
-	return true
+	return trackOK
+}
+
+// untrack ends a lookup that track let start.
+func (s *Source) untrack(host string) {
+	s.mu.Lock()
+	if s.lookups[host]--; s.lookups[host] <= 0 {
+		delete(s.lookups, host)
+	}
+	s.lookupsAll--
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// trackResult says whether a lookup may start.
+type trackResult int
+
+const (
+	trackOK trackResult = iota
+	// trackClosed: the source is closed.
+	trackClosed
+	// trackBusy: the registry has MaxLookupsPerRegistry lookups under way
+	// (it is slow or down), or all registries together have
+	// maxBusyRegistries times that.
+	trackBusy
+)
+
+// maxBusyRegistries times MaxLookupsPerRegistry bounds the lookups under
+// way for all registries together.
+const maxBusyRegistries = 8
+
+// busy is the answer for a lookup that was not started because its
+// registry has too many under way already. It is not cached: the next
+// review tries again.
+func (s *Source) busy(ref name.Reference) *record {
+	host := ref.Context().RegistryStr()
+	return &record{
+		unavailable: fmt.Sprintf("registry %s has %d lookups under way already (it is slow or down); this image is looked up when they end", host, s.opts.MaxLookupsPerRegistry),
+		reason:      ReasonBusy,
+	}
+}
+
+// begin admits a lookup of ref: ok, or the record to answer with instead.
+func (s *Source) begin(ref name.Reference) (*record, bool) {
+	switch s.track(ref.Context().RegistryStr()) {
+	case trackClosed:
+		return s.failed(ref, context.Canceled), false
+	case trackBusy:
+		s.opts.Metrics.LookupDone(s.hostLabel(ref.Context().RegistryStr()), ReasonBusy, 0)
+		return s.busy(ref), false
+	}
+	return nil, true
 }

@@ -29,6 +29,7 @@ const (
 	ReasonRedirects   = "redirects"       // a redirect loop
 	ReasonCanceled    = "canceled"        // the Source was closed
 	ReasonRefused     = "refused-address" // a private, loopback or metadata address of an unlisted host
+	ReasonBusy        = "busy"            // not started: the registry had MaxLookupsPerRegistry under way
 	ReasonOther       = "other"           // anything else
 )
 

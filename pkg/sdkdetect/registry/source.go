@@ -30,6 +30,7 @@ const (
 	DefaultMaxManifestBytes       = 4 << 20
 	DefaultMaxSBOMBytes           = sdkdetect.DefaultSBOMMaxBytes
 	DefaultMaxPlatforms           = 8
+	DefaultMaxLookupsPerRegistry  = 512
 )
 
 // Options configure a Source. The zero value of every field means its
@@ -93,6 +94,13 @@ type Options struct {
 	// SBOMs and attestations); the others are left out and logged, so an
 	// index of thousands of platforms costs tens of requests. Default: 8.
 	MaxPlatforms int
+	// MaxLookupsPerRegistry bounds the lookups under way for one registry
+	// (eight times it for all together). A lookup goes on after the
+	// review stopped waiting for it, so while a registry hangs each new
+	// image would add one until BackgroundTimeout; past the bound the
+	// review answers without starting one ("busy"), and the image is
+	// looked up on a later review. Default: 512.
+	MaxLookupsPerRegistry int
 	// Logger receives one line per lookup. Default: slog.Default().
 	Logger *slog.Logger
 	// Metrics receives counts and durations. Default: NopMetrics.
@@ -116,6 +124,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.MaxManifestBytes, DefaultMaxManifestBytes)
 	setDefault(&o.MaxSBOMBytes, DefaultMaxSBOMBytes)
 	setDefault(&o.MaxPlatforms, DefaultMaxPlatforms)
+	setDefault(&o.MaxLookupsPerRegistry, DefaultMaxLookupsPerRegistry)
 	if o.BackgroundTimeout < o.Timeout {
 		o.BackgroundTimeout = o.Timeout
 	}
@@ -166,6 +175,10 @@ type Source struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
+	// lookups counts the lookups under way by registry host (entries
+	// removed at zero), lookupsAll all of them; guarded by mu.
+	lookups    map[string]int
+	lookupsAll int
 }
 
 // New returns a Source with opts, defaulted.

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -363,5 +365,35 @@ func TestRegistriesAllowList(t *testing.T) {
 	allowed := newSource(t, Options{Registries: []string{repo.RegistryStr()}})
 	if ev := allowed.Evidence(context.Background(), policy.Puller{}, repo.Tag("1.4").String()); ev.Unavailable != "" {
 		t.Errorf("listed registry: %q", ev.Unavailable)
+	}
+}
+
+// TestHangingRegistryBoundsLookups: while a registry hangs, each new image
+// would start a lookup that outlives its review by up to
+// BackgroundTimeout. Past MaxLookupsPerRegistry the review answers
+// without starting one, saying why, and goroutines stop growing; once the
+// lookups end, images are looked up again.
+func TestHangingRegistryBoundsLookups(t *testing.T) {
+	r := slowRegistry(t, time.Hour)
+	s := newSource(t, Options{Timeout: 20 * time.Millisecond, BackgroundTimeout: 3 * time.Second, MaxLookupsPerRegistry: 10})
+	before := runtime.NumGoroutine()
+	var busy int
+	for i := range 200 {
+		ev := s.Evidence(context.Background(), policy.Puller{}, fmt.Sprintf("%s/acme/api:1.%d", r.host, i))
+		if strings.Contains(ev.Unavailable, "lookups under way already") {
+			busy++
+		}
+	}
+	if busy < 180 {
+		t.Errorf("%d of 200 reviews were told the registry is busy, want at least 180 (10 lookups at most)", busy)
+	}
+	if grown := runtime.NumGoroutine() - before; grown > 150 {
+		t.Errorf("%d goroutines more with 10 lookups under way", grown)
+	}
+	// Once the lookups ran out of time, new ones start.
+	time.Sleep(3500 * time.Millisecond)
+	ev := s.Evidence(context.Background(), policy.Puller{}, r.host+"/acme/api:2.0")
+	if strings.Contains(ev.Unavailable, "lookups under way already") {
+		t.Errorf("still busy after the lookups ended: %q", ev.Unavailable)
 	}
 }

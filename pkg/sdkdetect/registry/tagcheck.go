@@ -30,10 +30,10 @@ func pinnedTag(ref name.Reference, r policy.ImageRef) (name.Tag, bool) {
 func (s *Source) startTag(tag name.Tag, c creds) <-chan singleflight.Result {
 	key := c.scoped("tag " + refKey(tag))
 	return s.flight.DoChan(key, func() (any, error) {
-		if !s.track() {
-			return s.failed(tag, context.Canceled), nil
+		if rec, ok := s.begin(tag); !ok {
+			return rec, nil
 		}
-		defer s.wg.Done()
+		defer s.untrack(tag.Context().RegistryStr())
 		ctx, cancel := context.WithTimeout(s.base, s.opts.BackgroundTimeout)
 		defer cancel()
 		p, err := s.pullers.get(tag.Context().Registry, c)
