@@ -23,7 +23,13 @@ func (s *Source) start(ref name.Reference, c creds) <-chan singleflight.Result {
 		defer s.untrack(ref.Context().RegistryStr())
 		ctx, cancel := context.WithTimeout(s.base, s.opts.BackgroundTimeout)
 		defer cancel()
-		return s.lookup(ctx, ref, c), nil
+		rec := s.lookup(ctx, ref, c)
+		if s.scanner.wants(rec) {
+			// The image's files are read next, whoever asks for them:
+			// the review that started the lookup may have stopped waiting.
+			s.startScan(ref.Context(), rec, c)
+		}
+		return rec, nil
 	})
 }
 
@@ -60,18 +66,19 @@ func (b *budget) await(ch <-chan singleflight.Result, host string) (*record, str
 }
 
 // wait starts (or joins) the lookup of ref and waits for it within b. On
-// time it fills ev with the result; otherwise ev stays tag evidence, with
-// Unavailable saying the registry was too slow. It reports whether it was.
-func (s *Source) wait(b *budget, ref name.Reference, c creds, ev *policy.Evidence) bool {
+// time it fills ev with the result and returns it; otherwise ev stays tag
+// evidence, with Unavailable saying the registry was too slow. It reports
+// whether it was on time.
+func (s *Source) wait(b *budget, ref name.Reference, c creds, ev *policy.Evidence) (*record, bool) {
 	host := ref.Context().RegistryStr()
 	rec, why := b.await(s.start(ref, c), host)
 	if rec != nil {
 		rec.fill(ev)
-		return true
+		return rec, true
 	}
 	ev.Unavailable = why
 	s.opts.Metrics.BudgetExceeded(s.hostLabel(host))
-	return false
+	return nil, false
 }
 
 func slowMessage(host string, waited time.Duration) string {

@@ -94,7 +94,7 @@ func TestBurstOfDistinctImages(t *testing.T) {
 	f.on.Store(true)
 
 	var exceeded atomic.Int64
-	s := newSource(t, Options{Timeout: budget, PerRegistryConcurrency: perHost, Metrics: budgetCounter{&exceeded}})
+	s := newSource(t, Options{Timeout: budget, PerRegistryConcurrency: perHost, Metrics: budgetCounter{n: &exceeded}})
 	// The caller's deadline is later than the budget: the budget is what
 	// bounds each call.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*budget)

@@ -15,8 +15,15 @@ import (
 // Once added, a record's findings never change; callers may keep it after
 // it is evicted.
 type record struct {
-	// digest is the manifest digest a tag points at; tag entries only.
+	// digest is the manifest digest a tag points at (tag entries), or the
+	// digest inspected (digest entries).
 	digest string
+	// targets are the image manifests a layer scan of this digest reads
+	// (digest entries, when layer scanning is on).
+	targets []scanTarget
+	// layers and layersIncomplete are a layer scan's outcome (scan
+	// entries): policy.SourceLayers when complete, else why not.
+	layers, layersIncomplete string
 	// labels, packages and sbom are what a digest lookup found.
 	labels   map[string]string
 	packages []policy.Package
@@ -50,13 +57,16 @@ func (r *record) fill(ev *policy.Evidence) *policy.Evidence {
 // sizeOf approximates the memory a record holds, for the byte bound.
 func (r *record) sizeOf(key string) int64 {
 	const overhead = 224 // the record and its map entry
-	n := int64(overhead + 2*len(key) + len(r.digest) + len(r.sbom) + len(r.unavailable) + len(r.reason))
+	n := int64(overhead + 2*len(key) + len(r.digest) + len(r.sbom) + len(r.unavailable) + len(r.reason) + len(r.layersIncomplete))
+	for _, t := range r.targets {
+		n += int64(48 + len(t.digest))
+	}
 	for k, v := range r.labels {
 		n += int64(len(k) + len(v) + 48)
 	}
 	for i := range r.packages {
 		p := &r.packages[i]
-		n += int64(6*16 + len(p.Type) + len(p.Namespace) + len(p.Name) + len(p.Version) + len(p.Source) + len(p.Platform))
+		n += int64(7*16 + len(p.Type) + len(p.Namespace) + len(p.Name) + len(p.Version) + len(p.Source) + len(p.Platform) + len(p.File))
 	}
 	return n
 }

@@ -211,7 +211,12 @@ func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Referen
 	restResults := make([]taskResult, len(rest))
 	run(ctx, rest, restResults)
 	_ = g.Wait() // tasks report their errors in results
-	return s.merge(ref, labels, labelsErr, append(topResults, restResults...))
+	rec := s.merge(ref, labels, labelsErr, append(topResults, restResults...))
+	rec.digest = digest
+	if s.scanner != nil {
+		rec.targets = scanTargets(images, isIndex, digest, s.scanner.opts.Platforms)
+	}
+	return rec
 }
 
 // merge combines the tasks' findings, in task order, into one record.

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -392,12 +391,12 @@ func mustParse(t testing.TB, s *Source, image string) name.Reference {
 }
 
 // budgetCounter counts BudgetExceeded calls.
-type budgetCounter struct{ n *atomic.Int64 }
+type budgetCounter struct {
+	NopMetrics
+	n *atomic.Int64
+}
 
-func (budgetCounter) CacheResult(bool)                         {}
-func (budgetCounter) LookupDone(string, string, time.Duration) {}
-func (b budgetCounter) BudgetExceeded(string)                  { b.n.Add(1) }
-func (budgetCounter) Request(string)                           {}
+func (b budgetCounter) BudgetExceeded(string) { b.n.Add(1) }
 
 // newTLSRegistry serves h over TLS with httptest's self-signed certificate.
 func newTLSRegistry(t testing.TB, h http.Handler) *testRegistry {

@@ -19,6 +19,13 @@ type Metrics interface {
 	// Request is called for every HTTP request sent to a registry or its
 	// token server.
 	Request(host string)
+	// LayerScan is called when a scan of an image's files ends (outcome
+	// ScanComplete, ScanIncomplete, ScanFailed) with the compressed bytes
+	// it read, or when one is not started (ScanDropped).
+	LayerScan(outcome string, compressedBytes int64, d time.Duration)
+	// LayerScanQueue is called with the number of scans running or
+	// waiting, whenever it changes.
+	LayerScanQueue(n int)
 }
 
 // NopMetrics discards everything.
@@ -35,3 +42,9 @@ func (NopMetrics) BudgetExceeded(string) {}
 
 // Request implements Metrics.
 func (NopMetrics) Request(string) {}
+
+// LayerScan implements Metrics.
+func (NopMetrics) LayerScan(string, int64, time.Duration) {}
+
+// LayerScanQueue implements Metrics.
+func (NopMetrics) LayerScanQueue(int) {}

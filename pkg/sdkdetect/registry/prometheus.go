@@ -12,6 +12,10 @@ type prometheusMetrics struct {
 	lookups  *prometheus.HistogramVec
 	budget   prometheus.Counter
 	requests *prometheus.CounterVec
+	// layer scans
+	scans     *prometheus.HistogramVec
+	scanBytes prometheus.Counter
+	scanQueue prometheus.Gauge
 }
 
 // NewPrometheusMetrics registers the registry metrics on reg and returns
@@ -36,7 +40,20 @@ func NewPrometheusMetrics(reg prometheus.Registerer) Metrics {
 			Help: "HTTP requests sent to registries and their token servers, by host.",
 		}, []string{"host"}),
 	}
-	reg.MustRegister(m.cache, m.lookups, m.budget, m.requests)
+	m.scans = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tokenguard_layer_scan_duration_seconds",
+		Help:    "Scans of images' files (layer scanning) by outcome: complete, incomplete (a budget, a registry error or an unreadable layer cut it short), failed; dropped counts scans not started because the queue was full.",
+		Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	}, []string{"outcome"})
+	m.scanBytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tokenguard_layer_scan_compressed_bytes_total",
+		Help: "Compressed layer bytes read by layer scans (layers already in the summary cache cost nothing).",
+	})
+	m.scanQueue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "tokenguard_layer_scan_queue",
+		Help: "Layer scans running or waiting for a slot.",
+	})
+	reg.MustRegister(m.cache, m.lookups, m.budget, m.requests, m.scans, m.scanBytes, m.scanQueue)
 	return m
 }
 
@@ -58,3 +75,10 @@ func (m *prometheusMetrics) LookupDone(_, reason string, d time.Duration) {
 func (m *prometheusMetrics) BudgetExceeded(string) { m.budget.Inc() }
 
 func (m *prometheusMetrics) Request(host string) { m.requests.WithLabelValues(host).Inc() }
+
+func (m *prometheusMetrics) LayerScan(outcome string, compressed int64, d time.Duration) {
+	m.scans.WithLabelValues(outcome).Observe(d.Seconds())
+	m.scanBytes.Add(float64(compressed))
+}
+
+func (m *prometheusMetrics) LayerScanQueue(n int) { m.scanQueue.Set(float64(n)) }

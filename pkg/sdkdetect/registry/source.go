@@ -101,6 +101,9 @@ type Options struct {
 	// review answers without starting one ("busy"), and the image is
 	// looked up on a later review. Default: 512.
 	MaxLookupsPerRegistry int
+	// Layers configures layer scanning (reading SDK versions from the
+	// image's files when no SBOM says them). Default: off.
+	Layers LayerOptions
 	// Logger receives one line per lookup. Default: slog.Default().
 	Logger *slog.Logger
 	// Metrics receives counts and durations. Default: NopMetrics.
@@ -125,6 +128,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.MaxSBOMBytes, DefaultMaxSBOMBytes)
 	setDefault(&o.MaxPlatforms, DefaultMaxPlatforms)
 	setDefault(&o.MaxLookupsPerRegistry, DefaultMaxLookupsPerRegistry)
+	o.Layers.setDefaults()
 	if o.BackgroundTimeout < o.Timeout {
 		o.BackgroundTimeout = o.Timeout
 	}
@@ -168,6 +172,8 @@ type Source struct {
 	// that may have private addresses and that metrics name.
 	listed  hostList
 	pullers pullers
+	// scanner runs layer scans; nil when they are off.
+	scanner *scanner
 
 	// base is the parent of background lookups; Close cancels it.
 	base   context.Context
@@ -212,6 +218,7 @@ func New(opts Options) *Source {
 		sems:      newHostLRU[chan struct{}](maxHosts),
 	}
 	s.guard = g
+	s.scanner = newScanner(opts.Layers)
 	if len(opts.Registries) > 0 {
 		s.allowed = make(map[string]bool, len(opts.Registries))
 		for _, h := range opts.Registries {
@@ -277,12 +284,16 @@ func (s *Source) Evidence(ctx context.Context, puller policy.Puller, image strin
 		}
 	}
 	onTime := true
-	if rec, ok := s.cached(ref, c); ok {
+	rec, ok := s.cached(ref, c)
+	if ok {
 		s.opts.Metrics.CacheResult(true)
 		rec.fill(ev)
 	} else {
 		s.opts.Metrics.CacheResult(false)
-		onTime = s.wait(b, ref, c, ev)
+		rec, onTime = s.wait(b, ref, c, ev)
+	}
+	if onTime {
+		s.layerEvidence(ctx, b, ref, c, rec, ev)
 	}
 	if tagCh != nil {
 		s.waitTag(b, tag, tagCh, ev, onTime)

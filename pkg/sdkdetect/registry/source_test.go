@@ -162,7 +162,7 @@ func TestSlowRegistryBudget(t *testing.T) {
 	r := slowRegistry(t, 300*time.Millisecond)
 	fixture(t, r)
 	var exceeded atomic.Int64
-	s := newSource(t, Options{Timeout: 200 * time.Millisecond, Metrics: budgetCounter{&exceeded}})
+	s := newSource(t, Options{Timeout: 200 * time.Millisecond, Metrics: budgetCounter{n: &exceeded}})
 	image := r.host + "/acme/api:1.4"
 
 	begin := time.Now()
