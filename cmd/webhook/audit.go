@@ -47,6 +47,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers, and with --pull-secrets the pods' own)")
 	usePullSecrets := fs.Bool("pull-secrets", false, "with --registry: also use each pod's image pull secrets and its service account's, read from the cluster (needs list/watch on secrets and serviceaccounts); default: the --config file's registry.pullSecrets")
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
+	scanLayers := fs.Bool("scan-layers", false, "with --registry: when an image has no SBOM, read its SDK versions from its own files (layers stream from the registry, nothing is written to disk; budgets in the --config file's registry.layers); waits for each scan")
 	var insecure, staleFiles stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	fs.Var(&staleFiles, "stale-tokens", "API-server audit log(s) to read (as stale-tokens does); the service accounts using stale tokens are joined to their workloads with the fix for each (repeatable; further arguments are more files)")
@@ -86,6 +87,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("--insecure-registry needs --registry")
 	case explicit["pull-secrets"] && *usePullSecrets && !*useRegistry:
 		return fail("--pull-secrets needs --registry")
+	case *scanLayers && !*useRegistry:
+		return fail("--scan-layers reads layers from registries: add --registry")
 	}
 	if len(extra) > 0 {
 		if len(staleFiles) == 0 {
@@ -150,8 +153,16 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	var evidence engine.EvidenceSource
+	budget := *registryTimeout
 	if *useRegistry {
-		o := registryOptions{timeout: *registryTimeout, extraInsecure: insecure}
+		o := registryOptions{timeout: *registryTimeout, extraInsecure: insecure, layers: layerOptions(cc, *scanLayers, true)}
+		if *scanLayers {
+			budget += cc.Registry.Layers.Timeout.Duration
+			if p := newScanProgress(stderr); p != nil {
+				o.metrics = p
+				defer p.done()
+			}
+		}
 		if *usePullSecrets {
 			var stop func()
 			o.credentials, stop = auditPullSecrets(ctx, cfg, client, stderr)
@@ -161,7 +172,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer src.Close()
 		evidence = src
 	}
-	clusteraudit.Judge(ctx, newEngine(cc, evidence, *registryTimeout), workloads)
+	clusteraudit.Judge(ctx, newEngine(cc, evidence, budget), workloads)
 	doc := clusteraudit.BuildReport(workloads, clusteraudit.ReportOptions{
 		Namespace: *namespace, StaleTokens: subjects, Preview: *preview != "", Unknown: config.UnknownAction(*unknown),
 	})

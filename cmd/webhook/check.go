@@ -24,6 +24,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	useRegistry := fs.Bool("registry", false, "read image labels and SBOMs from registries (credentials from the docker config / credential helpers)")
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
 	registryDeadline := fs.Duration("registry-deadline", 10*time.Minute, "with --registry: how long the whole run may wait for registries; past it, images not yet looked up are unknown with the reason")
+	scanLayers := fs.Bool("scan-layers", false, "with --registry: when an image has no SBOM, read its SDK versions from its own files (layers stream from the registry, nothing is written to disk; budgets in the --config file's registry.layers); waits for each scan")
 	var insecure stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	paths, err := parseInterspersed(fs, args)
@@ -55,9 +56,22 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
 	}
+	if *scanLayers && !*useRegistry {
+		fmt.Fprintln(stderr, "tokenguard check: --scan-layers reads layers from registries: add --registry")
+		return exitUsage
+	}
 	var evidence engine.EvidenceSource
+	budget := *registryTimeout
 	if *useRegistry {
-		src := newRegistrySource(cc, registryOptions{timeout: *registryTimeout, extraInsecure: insecure})
+		o := registryOptions{timeout: *registryTimeout, extraInsecure: insecure, layers: layerOptions(cc, *scanLayers, true)}
+		if *scanLayers {
+			budget += cc.Registry.Layers.Timeout.Duration
+			if p := newScanProgress(stderr); p != nil {
+				o.metrics = p
+				defer p.done()
+			}
+		}
+		src := newRegistrySource(cc, o)
 		defer src.Close()
 		evidence = src
 	}
@@ -69,7 +83,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *registryDeadline)
 		defer cancel()
 	}
-	if err := checkManifests(ctx, newEngine(cc, evidence, *registryTimeout), paths, stdin, rep, stderr); err != nil {
+	if err := checkManifests(ctx, newEngine(cc, evidence, budget), paths, stdin, rep, stderr); err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
 	}

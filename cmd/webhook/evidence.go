@@ -41,6 +41,35 @@ type registryOptions struct {
 	credentials   registry.Credentials
 	metrics       registry.Metrics
 	log           *slog.Logger
+	// layers is the layer scanning of registry.layers: off unless set by
+	// layerOptions.
+	layers registry.LayerOptions
+}
+
+// layerOptions are registry.layers of the configuration as the registry
+// source takes them. on says whether this command scans at all (serve:
+// registry.layers.mode; check and audit: only with --scan-layers, where
+// mode never in the configuration still gives auto); wait makes reviews
+// wait for scans (check, audit) rather than only within the budget.
+func layerOptions(cc *config.Compiled, on, wait bool) registry.LayerOptions {
+	l := &cc.Registry.Layers
+	if !on {
+		return registry.LayerOptions{Mode: registry.LayersNever}
+	}
+	mode := l.Mode
+	if wait && mode == config.LayersNever {
+		mode = config.LayersAuto
+	}
+	return registry.LayerOptions{
+		Mode:               mode,
+		Platforms:          l.Platforms,
+		MaxCompressedBytes: l.MaxCompressedBytes.Bytes,
+		MaxFileBytes:       l.MaxFileBytes.Bytes,
+		Timeout:            l.Timeout.Duration,
+		Concurrency:        l.Concurrency,
+		QueueSize:          l.QueueSize,
+		Wait:               wait,
+	}
 }
 
 // newRegistrySource builds the registry evidence source from the
@@ -65,6 +94,7 @@ func newRegistrySource(cc *config.Compiled, o registryOptions) *registry.Source 
 		Credentials:        o.credentials,
 		Logger:             o.log,
 		Metrics:            o.metrics,
+		Layers:             o.layers,
 	})
 }
 

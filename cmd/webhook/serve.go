@@ -150,7 +150,8 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	var evidence engine.EvidenceSource
 	pullSecrets := false
 	if cc.Registry.Enabled {
-		o := registryOptions{extraInsecure: f.insecureRegistries, metrics: registry.NewPrometheusMetrics(reg), log: log}
+		o := registryOptions{extraInsecure: f.insecureRegistries, metrics: registry.NewPrometheusMetrics(reg), log: log,
+			layers: layerOptions(cc, true, false)}
 		if cc.Registry.PullSecrets {
 			// Informers watch: their client has no request timeout.
 			if watcher, err := clusterClient(f.kubeconfig, 0); err != nil {

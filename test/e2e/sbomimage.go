@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
+	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -16,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -89,4 +93,58 @@ func (r *Registry) PushWithSBOM(repo, tag string, purls ...string) (string, erro
 		return "", err
 	}
 	return ref.String(), nil
+}
+
+// PushFiles pushes an image without an SBOM as repo:tag whose layers hold
+// the files given (path → content, one map a layer, in order), as an
+// application image built FROM a base would; it returns the reference.
+func (r *Registry) PushFiles(repo, tag string, layers ...map[string]string) (string, error) {
+	ref, err := name.ParseReference(r.Host+"/"+repo+":"+tag, name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	for _, files := range layers {
+		l, err := FileLayer(files)
+		if err != nil {
+			return "", err
+		}
+		if img, err = mutate.AppendLayers(img, l); err != nil {
+			return "", err
+		}
+	}
+	if err := remote.Write(ref, img); err != nil {
+		return "", err
+	}
+	return ref.String(), nil
+}
+
+// FileLayer is a gzip-compressed tar layer of files (path → content), in
+// path order; paths ending in an executable name under bin/ get mode 0755.
+func FileLayer(files map[string]string) (v1.Layer, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, p := range paths {
+		mode := int64(0o644)
+		if strings.Contains(p, "bin/") {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: p, Mode: mode, Size: int64(len(files[p])), Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(tw, files[p]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	data := buf.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		tarball.WithCompressedCaching, tarball.WithMediaType(types.OCILayer))
 }
