@@ -387,6 +387,41 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("13 layer scanning: an image without an SBOM is judged by its own files", func(t *testing.T) {
+		ns := e.namespace(t, "e2e-layers", "enforce")
+		old, err := e.registry.PushFiles("shop/orders", "2.4.1", map[string]string{"etc/os-release": "ID=debian\n"}, map[string]string{
+			"app/package.json": `{"name":"orders","dependencies":{"@kubernetes/client-node":"^0.10.0"}}`,
+			"app/node_modules/@kubernetes/client-node/package.json": `{"name":"@kubernetes/client-node","version":"0.10.2"}`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		operator, err := BuildOperator(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		current, err := e.registry.PushFiles("platform/operator", "1.0", map[string]string{"manager": string(operator)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first review starts the scan; unknown: deny refuses the pod
+		// until its result is in, then the files decide.
+		const found = "@kubernetes/client-node 0.10.2 (found in /app/node_modules/@kubernetes/client-node/package.json), minimum 0.10.3"
+		e.eventually(t, "the scan of shop/orders to deny by its files", func() error {
+			err := create(ns, pod("orders", old))
+			if !isForbiddenWith(err, found) {
+				return fmt.Errorf("got %v", err)
+			}
+			return nil
+		})
+		e.eventually(t, "the scan of platform/operator to admit its client-go", func() error {
+			return create(ns, pod("operator", current))
+		})
+		if m := e.webhook.Metrics(); !strings.Contains(m, `tokenguard_layer_scan_duration_seconds_count{outcome="complete"}`) {
+			t.Errorf("/metrics lacks the completed scans")
+		}
+	})
+
 	t.Run("8 certificate rotation without restart", func(t *testing.T) {
 		pid := e.webhook.PID()
 		// New CA and serving pair swapped in place, caBundle updated; waits

@@ -8,6 +8,9 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -147,4 +150,17 @@ func FileLayer(files map[string]string) (v1.Layer, error) {
 	data := buf.Bytes()
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
 		tarball.WithCompressedCaching, tarball.WithMediaType(types.OCILayer))
+}
+
+// BuildOperator builds test/e2e/operator (a program linking the project's
+// client-go) for linux/amd64 into dir and returns its bytes.
+func BuildOperator(dir string) ([]byte, error) {
+	bin := filepath.Join(dir, "operator")
+	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "./test/e2e/operator")
+	cmd.Dir = repoRoot()
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ./test/e2e/operator: %v\n%s", err, out)
+	}
+	return os.ReadFile(bin)
 }
