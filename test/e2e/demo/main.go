@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -80,8 +82,20 @@ func run(ctx context.Context, tokenguard, examples string) error {
 		say("== Stopping the control plane")
 		_ = c.Stop()
 	}()
-	say("== Starting tokenguard serve and registering deploy/base/validatingwebhookconfiguration.yaml")
-	wh, err := e2e.StartWebhook(ctx, c, tokenguard, work)
+	say("== Starting a registry on 127.0.0.1 with two application images that carry no SBOM")
+	reg := e2e.StartRegistry()
+	defer reg.Close()
+	apps, err := pushApps(reg, work)
+	if err != nil {
+		return err
+	}
+	config := filepath.Join(work, "tokenguard.yaml")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\n"+
+		"registry:\n  enabled: true\n  registries: [%q]\n  insecureRegistries: [%q]\n  layers: {mode: auto}\n", reg.Host, reg.Host)), 0o644); err != nil {
+		return err
+	}
+	say("== Starting tokenguard serve (registry lookups and layer scanning on, for that registry) and registering deploy/base/validatingwebhookconfiguration.yaml")
+	wh, err := e2e.StartWebhook(ctx, c, tokenguard, work, "--config", config)
 	if err != nil {
 		return err
 	}
@@ -152,6 +166,9 @@ func run(ctx context.Context, tokenguard, examples string) error {
 			fmt.Printf("   %-18s %d pods created\n", ns, byNS[ns])
 		}
 	}
+	if err := layerScanning(ctx, client, warnings, apps, counts); err != nil {
+		return err
+	}
 	say(fmt.Sprintf("== Summary: %d created, %d created with warnings, %d denied, %d other errors",
 		counts["created"], counts["warned"], counts["denied"], counts["error"]))
 	fmt.Println("   Decisions counted by tokenguard (/metrics):")
@@ -161,6 +178,104 @@ func run(ctx context.Context, tokenguard, examples string) error {
 		}
 	}
 	return nil
+}
+
+// app is an application image of the demo's registry.
+type app struct {
+	name, image, holds string
+}
+
+// pushApps pushes the two application images: a Node service with an old
+// @kubernetes/client-node in node_modules, and an operator binary linked
+// with the project's own client-go.
+func pushApps(reg *e2e.Registry, work string) ([]app, error) {
+	base := map[string]string{"etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"}
+	orders, err := reg.PushFiles("shop/orders", "2.4.1", base, map[string]string{
+		"app/package.json": `{"name":"orders","version":"2.4.1","dependencies":{"@kubernetes/client-node":"^0.10.0"}}`,
+		"app/server.js":    "require('@kubernetes/client-node')\n",
+		"app/node_modules/@kubernetes/client-node/package.json": `{"name":"@kubernetes/client-node","version":"0.10.2","main":"dist/index.js"}`,
+	})
+	if err != nil {
+		return nil, err
+	}
+	bin, err := e2e.BuildOperator(work)
+	if err != nil {
+		return nil, err
+	}
+	operator, err := reg.PushFiles("platform/operator", "1.0", base, map[string]string{"manager": string(bin)})
+	if err != nil {
+		return nil, err
+	}
+	apps := []app{
+		{"orders", orders, "node_modules holds @kubernetes/client-node 0.10.2 (the minimum is 0.10.3)"},
+		{"operator", operator, "a Go binary linked with k8s.io/client-go v0.37.2"},
+	}
+	for _, a := range apps {
+		fmt.Printf("   %-48s %s\n", a.image, a.holds)
+	}
+	return apps, nil
+}
+
+// layerScanning creates a Deployment of each application image in the
+// enforce namespace shop. The first review of an image starts the scan of
+// its files; a dry-run pod shows when its result is in.
+func layerScanning(ctx context.Context, client kubernetes.Interface, warnings *recorder, apps []app, counts map[string]int) error {
+	say("== Layer scanning: images without an SBOM are judged by their own files (shop is enforce)")
+	for _, a := range apps {
+		probe := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: a.name + "-probe"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: a.name, Image: a.image}}}}
+		for i := 0; i < 100; i++ {
+			warnings.take()
+			_, err := client.CoreV1().Pods("shop").Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if i == 0 {
+				fmt.Printf("   first look at %s: %s\n", a.name, firstLook(err, warnings.take()))
+			}
+			if err == nil || !strings.Contains(err.Error(), "under way") && !strings.Contains(strings.Join(warnings.take(), " "), "under way") {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		labels := map[string]string{"app": a.name}
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: a.name},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: a.name, Image: a.image}}},
+				},
+			},
+		}
+		warnings.take()
+		_, err := client.AppsV1().Deployments("shop").Create(ctx, d, metav1.CreateOptions{})
+		what := "shop Deployment/" + a.name
+		switch {
+		case err == nil:
+			counts["created"]++
+			fmt.Printf("   %-45s created\n", what)
+		case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "tokenguard"):
+			counts["denied"]++
+			fmt.Printf("   %-45s DENIED\n      Error from server (Forbidden): %s\n", what, err)
+		default:
+			counts["error"]++
+			fmt.Printf("   %-45s error: %v\n", what, err)
+		}
+	}
+	return nil
+}
+
+// firstLook says what the first review of an image answered.
+func firstLook(err error, warnings []string) string {
+	text := strings.Join(warnings, " ")
+	if err != nil {
+		text = err.Error()
+	}
+	if strings.Contains(text, "under way") {
+		return "unknown, the scan of its files is under way (unknown: allow admits it meanwhile)"
+	}
+	if err != nil {
+		return "denied"
+	}
+	return "answered at once (the scan ended within the review's budget)"
 }
 
 // apply creates every object of a manifest file and prints the outcome.
