@@ -268,6 +268,8 @@ func (s *Source) scan(ctx context.Context, repo name.Repository, rec *record, c 
 		s.opts.Metrics.LayerScan(ScanFailed, 0, time.Since(begin))
 		return out
 	}
+	// Layer blobs may be as large as the scan's whole budget.
+	ctx = context.WithValue(ctx, layerBlobLimit{}, sc.opts.MaxCompressedBytes)
 	opts := layers.Options{
 		Catalogers:         sc.opts.Catalogers,
 		MaxCompressedBytes: sc.opts.MaxCompressedBytes,

@@ -146,6 +146,9 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	limit := g.maxSmall
 	if strings.Contains(orig.URL.Path, "/blobs/") {
 		limit = g.maxBlob
+		if n, ok := orig.Context().Value(layerBlobLimit{}).(int64); ok {
+			limit = n // a layer scan's: its own budget counts the bytes
+		}
 	}
 	if resp.ContentLength > limit {
 		resp.Body.Close()
@@ -155,6 +158,11 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = &limitedBody{rc: resp.Body, left: limit, release: release}
 	return resp, nil
 }
+
+// layerBlobLimit is the context key of the blob size limit of a layer
+// scan's requests: layers are not SBOMs, and the scan bounds the bytes it
+// reads with its own budget.
+type layerBlobLimit struct{}
 
 // limitedBody fails once more than its limit is read, and frees the host's
 // slot when closed or exhausted.
