@@ -24,9 +24,9 @@ test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end again
 	./hack/test-deps.sh
 	@echo "== control-plane binaries for the end-to-end tests (a cold build takes several minutes)"
 	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
-	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v /test/e2e/faults) && \
-	  echo "== three replicas under faults, through the real API server (alone: it measures latencies)" && \
-	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -count=1 -timeout 20m ./test/e2e/faults/
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v -e /test/e2e/faults -e /test/corpus) && \
+	  echo "== alone, without -race (they measure time and memory): three replicas under faults through the real API server; the layer-scan corpus beside syft" && \
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -p 1 -count=1 -timeout 40m ./test/e2e/faults/ ./test/corpus/
 
 .PHONY: test-short
 test-short: ## unit tests only, quick, without -race; skips the end-to-end tests
@@ -38,6 +38,11 @@ faults: ## the replica fault scenarios at 100 pods/s for 60 s each (FAULTS_RATE=
 	  TOKENGUARD_E2E_BIN=$$bin TOKENGUARD_FAULTS_RATE=$${FAULTS_RATE:-100} TOKENGUARD_FAULTS_SECONDS=$${FAULTS_SECONDS:-60} \
 	  TOKENGUARD_FAULTS_FIGURES=$(CURDIR)/bin/faults.txt $(GO) test -count=1 -timeout 40m -v -run TestReplicasUnderFaults ./test/e2e/faults/ >bin/faults.log 2>&1; \
 	  rc=$$?; grep -v "admission review judged" bin/faults.log | tail -n 60; exit $$rc
+
+.PHONY: layer-bench
+layer-bench: ## the layer-scan corpus (23 images) beside syft, built once from the module proxy: findings, wall time, peak RSS
+	LAYER_CORPUS_SYFT=1 ./hack/layer-corpus.sh && \
+	  $(GO) test -count=1 -timeout 60m -run TestCorpus -v ./test/corpus/ | grep -v -e "^=== RUN" -e "^    --- PASS"
 
 .PHONY: e2e-binaries
 e2e-binaries: ## build (or reuse) kube-apiserver, kube-controller-manager and etcd in ~/.cache/tokenguard/e2e

@@ -3,7 +3,13 @@
 # distribution registry from Debian's docker-registry package, which the
 # registry-evidence tests start on 127.0.0.1 (a registry without the OCI
 # referrers API). Without root or apt-get it says so, and those tests skip.
+# It also fetches the artifacts of the layer-scanning corpus
+# (hack/layer-corpus.sh, cached in ~/.cache/tokenguard; best effort: the
+# corpus tests skip without them). LAYER_CORPUS_SYFT=1 also builds the
+# syft peer (a cold build takes 10 to 20 minutes; make layer-bench builds
+# it): test/corpus compares tokenguard with syft whenever syft is cached.
 set -u
+LAYER_CORPUS_SYFT=${LAYER_CORPUS_SYFT:-0} "$(dirname "$0")/layer-corpus.sh" >/dev/null || echo "test-deps: hack/layer-corpus.sh failed; the layer-corpus tests will skip" >&2
 if command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ]; then
 	exit 0
 fi

@@ -158,9 +158,6 @@ func (j *javaReader) identify(path string, a *archiveInfo) {
 			j.res.found(path, "maven", id.group, id.artifact, id.version)
 			return
 		}
-		if m.names() {
-			return
-		}
 	}
 	_, base := cutLast(path)
 	if !isJavaArchiveName(base) {
@@ -169,6 +166,12 @@ func (j *javaReader) identify(path string, a *archiveInfo) {
 	stem := base[:len(base)-len(".jar")]
 	artifact, version, ok := splitVersion(stem)
 	if !ok {
+		return
+	}
+	// A manifest that names another artifact wins over the file name; one
+	// that names the same (Implementation-Title: client-java, without a
+	// vendor id) confirms it.
+	if m := a.manifest; m != nil && m.names() && !m.namesArtifact(artifact) {
 		return
 	}
 	if w := wantedMavenFileName(artifact); w != nil {
@@ -323,6 +326,13 @@ func (m *manifest) identify() (mavenID, bool) {
 		}
 	}
 	return mavenID{}, false
+}
+
+// namesArtifact reports whether the manifest's title or symbolic name is
+// artifact (the symbolic name may carry a group prefix).
+func (m *manifest) namesArtifact(artifact string) bool {
+	return strings.EqualFold(m.implementationTitle, artifact) ||
+		strings.EqualFold(m.bundleSymbolicName, artifact) || strings.HasSuffix(strings.ToLower(m.bundleSymbolicName), "."+strings.ToLower(artifact))
 }
 
 // names reports whether a manifest names its artifact (so that the file
