@@ -31,6 +31,7 @@ func TestAuditUsageErrors(t *testing.T) {
 		{[]string{"--unknown", "deny"}, "--unknown only applies with --preview-mode enforce"},
 		{[]string{"--insecure-registry", "127.0.0.1:5000"}, "--insecure-registry needs --registry"},
 		{[]string{"--pull-secrets"}, "--pull-secrets needs --registry"},
+		{[]string{"--scan-layers"}, "--scan-layers reads layers from registries: add --registry"},
 		{[]string{"--cluster-version", "banana"}, "--cluster-version:"},
 		{[]string{"stray"}, `unexpected argument "stray"`},
 		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},

@@ -146,4 +146,27 @@ func TestAudit(t *testing.T) {
 			}
 		}
 	})
+	t.Run("scan layers", func(t *testing.T) {
+		// A Deployment of an application image without an SBOM: audit
+		// --registry --scan-layers reads its files.
+		reg := StartRegistry()
+		defer reg.Close()
+		image, err := reg.PushFiles("shop/orders", "2.4.1", map[string]string{
+			"app/node_modules/@kubernetes/client-node/package.json": `{"name":"@kubernetes/client-node","version":"0.10.2"}`,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.AppsV1().Deployments(ns).Create(ctx, deployment("orders", image), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := audit("-o", "json", "--registry", "--scan-layers", "--insecure-registry", reg.Host)
+		if code != 1 || !strings.Contains(out, `"file": "/app/node_modules/@kubernetes/client-node/package.json"`) {
+			t.Errorf("exit %d; stderr %s\n%s", code, errOut, out)
+		}
+		code, out, _ = audit("-o", "json", "--registry", "--insecure-registry", reg.Host)
+		if strings.Contains(out, "client-node/package.json") {
+			t.Errorf("without --scan-layers the files were read (exit %d):\n%s", code, out)
+		}
+	})
 }
