@@ -26,7 +26,8 @@ test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end again
 	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
 	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v -e /test/e2e/faults -e /test/corpus) && \
 	  echo "== alone, without -race (they measure time and memory): three replicas under faults through the real API server; the layer-scan corpus beside syft" && \
-	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -p 1 -count=1 -timeout 40m ./test/e2e/faults/ ./test/corpus/
+	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -p 1 -count=1 -timeout 40m ./test/e2e/faults/ ./test/corpus/ && \
+	  $(GO) test -count=1 -run 'TestLayerScanMemoryBounded' ./pkg/sdkdetect/registry/
 
 .PHONY: test-short
 test-short: ## unit tests only, quick, without -race; skips the end-to-end tests

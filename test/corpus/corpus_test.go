@@ -250,7 +250,13 @@ func TestCorpus(t *testing.T) {
 		}
 	})
 	t.Run("tokenguard finds the ground truth", func(t *testing.T) { checkTokenguard(t, host, imgs, refs) })
+	floor := pullFloor(t, imgs, refs)
 	tg := runTokenguardCheck(t, host, imgs, refs)
+	t.Logf("floor (every layer pulled and decompressed, two images at a time): %v; tokenguard check: %v (%.2fx)",
+		floor.Round(10*time.Millisecond), tg.wall.Round(10*time.Millisecond), tg.wall.Seconds()/floor.Seconds())
+	if tg.wall.Seconds() > 1.3*floor.Seconds() {
+		t.Errorf("tokenguard check took %v, more than 1.3x the %v of only pulling and decompressing the layers", tg.wall, floor)
+	}
 	syft, err := SyftPath()
 	if err != nil {
 		t.Logf("syft side skipped: %v", err)

@@ -10,8 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	gname "github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
@@ -117,4 +122,83 @@ func runTokenguardCheck(t *testing.T, host string, imgs []Image, refs map[string
 	}
 	t.Logf("tokenguard %s: %v, peak RSS %.0f MiB", strings.Join(args[:5], " "), run.wall.Round(10*time.Millisecond), float64(run.peak)/(1<<20))
 	return run
+}
+
+// pullFloor pulls every layer of every image (both platforms of an index)
+// from the registry, decompresses it and throws it away, two images at a
+// time as tokenguard scans them: the least any layer scan can cost.
+func pullFloor(t *testing.T, imgs []Image, refs map[string]string) time.Duration {
+	start := time.Now()
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ref := range work {
+				if err := pullAndDiscard(ref); err != nil {
+					t.Errorf("%s: %v", ref, err)
+				}
+			}
+		}()
+	}
+	for _, img := range imgs {
+		work <- refs[img.Name]
+	}
+	close(work)
+	wg.Wait()
+	return time.Since(start)
+}
+
+func pullAndDiscard(ref string) error {
+	r, err := gname.ParseReference(ref, gname.Insecure)
+	if err != nil {
+		return err
+	}
+	desc, err := remote.Get(r)
+	if err != nil {
+		return err
+	}
+	var images []v1.Image
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return err
+		}
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, d := range m.Manifests {
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return err
+			}
+			images = append(images, img)
+		}
+	} else {
+		img, err := desc.Image()
+		if err != nil {
+			return err
+		}
+		images = append(images, img)
+	}
+	for _, img := range images {
+		ls, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			rc, err := l.Uncompressed()
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
