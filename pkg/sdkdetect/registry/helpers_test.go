@@ -156,7 +156,13 @@ func pushImage(t testing.TB, repo name.Repository, tag string, labels map[string
 		}
 	}
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	return writeImage(t, repo, tag, mutate.ConfigMediaType(img, types.OCIConfigJSON))
+}
+
+// writeImage pushes img by digest (and under tag, when given) and returns
+// its descriptor.
+func writeImage(t testing.TB, repo name.Repository, tag string, img v1.Image) v1.Descriptor {
+	t.Helper()
 	d, err := partial.Descriptor(img)
 	if err != nil {
 		t.Fatal(err)

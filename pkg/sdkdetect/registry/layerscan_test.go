@@ -1,12 +1,8 @@
 package registry
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,37 +14,16 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
+	"github.com/tokenguard/tokenguard/test/e2e"
 )
 
 // fileLayer is a gzip tar layer holding files (path → content).
 func fileLayer(t testing.TB, files map[string]string) v1.Layer {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for path, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: path, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, content); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
-		tarball.WithMediaType(types.OCILayer))
+	l, err := e2e.FileLayer(files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,19 +45,7 @@ func pushFiles(t testing.TB, repo name.Repository, tag string, ls ...v1.Layer) v
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	d, err := partial.Descriptor(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref name.Reference = repo.Digest(d.Digest.String())
-	if tag != "" {
-		ref = repo.Tag(tag)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatal(err)
-	}
-	return *d
+	return writeImage(t, repo, tag, mutate.ConfigMediaType(img, types.OCIConfigJSON))
 }
 
 func TestLayerScanFindsFiles(t *testing.T) {
