@@ -32,25 +32,29 @@ type Decision struct {
 	Verdict policy.Verdict
 	// Deny are the findings a denial names (empty when allowed).
 	Deny []*policy.Finding
-	// Warn are the findings to warn about, violations first, then unknowns
-	// (empty when denied: the denial already says it all).
+	// Warn are the findings to warn about, violations first, then advisory
+	// ones, then unknowns (empty when denied: the denial already says it
+	// all).
 	Warn []*policy.Finding
 }
 
 // Decide is the one allow/warn/deny function: too-old findings deny in
-// enforce and warn in warn; unknown ones do what unknown says (allow: nothing,
-// warn: a warning in enforce and warn, deny: as too-old). Exempt findings and
-// the audit mode decide nothing.
+// enforce and warn in warn; advisory too-old findings (an uncertain minimum)
+// warn in both and never deny; unknown ones do what unknown says (allow:
+// nothing, warn: a warning in enforce and warn, deny: as too-old). Exempt
+// findings and the audit mode decide nothing.
 func Decide(mode Mode, unknown UnknownAction, findings []policy.Finding) Decision {
 	d := Decision{Allowed: true, Verdict: policy.Worst(findings)}
 	if mode == ModeAudit || d.Verdict.Rank() < policy.VerdictUnknown.Rank() {
 		return d
 	}
-	var offending, unknowns []*policy.Finding
+	var offending, advisories, unknowns []*policy.Finding
 	for i := range findings {
 		f := &findings[i]
 		switch {
 		case f.Exempt != "":
+		case f.Verdict == policy.VerdictTooOld && f.Advisory != "":
+			advisories = append(advisories, f)
 		case f.Verdict == policy.VerdictTooOld:
 			offending = append(offending, f)
 		case f.Verdict == policy.VerdictUnknown && unknown == config.UnknownDeny:
@@ -63,9 +67,9 @@ func Decide(mode Mode, unknown UnknownAction, findings []policy.Finding) Decisio
 	case mode == ModeEnforce && len(offending) > 0:
 		d.Allowed, d.Deny = false, offending
 	case mode == ModeWarn:
-		d.Warn = append(offending, unknowns...)
+		d.Warn = append(append(offending, advisories...), unknowns...)
 	default:
-		d.Warn = unknowns
+		d.Warn = append(advisories, unknowns...)
 	}
 	return d
 }

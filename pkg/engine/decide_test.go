@@ -25,6 +25,8 @@ func TestDecide(t *testing.T) {
 	tooOld, unknown, ok := finding("old", policy.VerdictTooOld), finding("unk", policy.VerdictUnknown), finding("ok", policy.VerdictOK)
 	exempt := finding("exempt", policy.VerdictTooOld)
 	exempt.Exempt = "namespace legacy is exempt"
+	advisory := finding("adv", policy.VerdictTooOld)
+	advisory.Advisory = "sources disagree"
 	tests := []struct {
 		name     string
 		mode     Mode
@@ -45,6 +47,11 @@ func TestDecide(t *testing.T) {
 		{"audit is silent", ModeAudit, config.UnknownDeny, []policy.Finding{tooOld, unknown}, true, nil, nil, policy.VerdictTooOld},
 		{"exempt decides nothing", ModeEnforce, config.UnknownDeny, []policy.Finding{exempt, ok}, true, nil, nil, policy.VerdictOK},
 		{"nothing", ModeEnforce, config.UnknownDeny, nil, true, nil, nil, policy.VerdictNotApplicable},
+		{"enforce warns advisory, never denies", ModeEnforce, config.UnknownDeny, []policy.Finding{ok, advisory}, true, nil, []string{"adv"}, policy.VerdictUnknown},
+		{"enforce warns advisory with unknown allowed", ModeEnforce, config.UnknownAllow, []policy.Finding{advisory, unknown}, true, nil, []string{"adv"}, policy.VerdictUnknown},
+		{"enforce denies too-old beside advisory", ModeEnforce, config.UnknownAllow, []policy.Finding{advisory, tooOld}, false, []string{"old"}, nil, policy.VerdictTooOld},
+		{"warn orders violations, advisories, unknowns", ModeWarn, config.UnknownWarn, []policy.Finding{unknown, advisory, tooOld}, true, nil, []string{"old", "adv", "unk"}, policy.VerdictTooOld},
+		{"audit is silent on advisory", ModeAudit, config.UnknownDeny, []policy.Finding{advisory}, true, nil, nil, policy.VerdictUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

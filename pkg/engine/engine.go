@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -22,6 +23,14 @@ type Prefetcher interface {
 	Prefetch(ctx context.Context, puller policy.Puller, images ...string)
 }
 
+// AWSCredentialSource says which AWS credentials the pods of a service
+// account will get (IRSA from its eks.amazonaws.com/role-arn annotation, EKS
+// Pod Identity from an association), for pod specs that the mutating
+// webhooks have not seen yet. awsid.Directory is one.
+type AWSCredentialSource interface {
+	AWSContext(namespace, serviceAccount string) policy.AWSContext
+}
+
 // Engine is the one evaluation: evidence for a subject's images, the
 // catalog's findings, and the configuration's exemptions. Every caller
 // (serve, the namespace preview, check, audit) goes through Evaluate and
@@ -30,6 +39,7 @@ type Engine struct {
 	catalog  *policy.Catalog
 	evidence EvidenceSource
 	exempter Exempter
+	aws      AWSCredentialSource
 	budget   time.Duration
 	// controlPlane may be learnt after start-up (discovery), hence atomic.
 	controlPlane atomic.Pointer[policy.KubeVersion]
@@ -47,6 +57,9 @@ type Options struct {
 	// ControlPlane is the API server's version for the kube-proxy rule; nil
 	// leaves kube-proxy unknown until SetControlPlane.
 	ControlPlane *policy.KubeVersion
+	// AWS tells which AWS credentials a service account's pods get; nil
+	// leaves it to what the pod spec shows.
+	AWS AWSCredentialSource
 	// Budget, when positive, bounds the evidence lookups of one evaluation
 	// together: a pod with five images waits at most Budget in all, not
 	// five times an image's timeout (registry.timeout). Zero: only the
@@ -56,7 +69,7 @@ type Options struct {
 
 // New returns an engine.
 func New(o Options) *Engine {
-	e := &Engine{catalog: o.Catalog, evidence: o.Evidence, exempter: o.Exempter, budget: o.Budget}
+	e := &Engine{catalog: o.Catalog, evidence: o.Evidence, exempter: o.Exempter, aws: o.AWS, budget: o.Budget}
 	e.controlPlane.Store(o.ControlPlane)
 	return e
 }
@@ -76,6 +89,11 @@ func (e *Engine) ControlPlane() *policy.KubeVersion { return e.controlPlane.Load
 type Subject struct {
 	Namespace string
 	Pod       *policy.PodSpec
+	// Mutated says the pod spec has been through the mutating webhooks (a
+	// Pod at admission, or read from the cluster): its containers already
+	// show the AWS credentials they get, so the service account's are not
+	// added. Templates and manifests are not mutated.
+	Mutated bool
 }
 
 // Result is what Evaluate found.
@@ -93,6 +111,13 @@ type Result struct {
 // up as the pod would pull it), the catalog's findings, then exemptions.
 func (e *Engine) Evaluate(ctx context.Context, s Subject) Result {
 	pod := s.Pod
+	if e.aws != nil && !s.Mutated {
+		if sa := e.aws.AWSContext(s.Namespace, pod.ServiceAccountName); sa != (policy.AWSContext{}) {
+			p := *pod
+			p.AWS = awsid.Merge(pod.AWS, sa)
+			pod = &p
+		}
+	}
 	if e.budget > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.budget)

@@ -21,9 +21,30 @@ const (
 const (
 	KindSDK   = "sdk"
 	KindAddon = "addon"
+	// KindAWSSDK rules are AWS SDK minimums for a credential mechanism
+	// (IRSA, EKS Pod Identity), matched by purl like sdk rules; they apply
+	// only to containers that use their mechanism.
+	KindAWSSDK = "aws-sdk"
 	// KindToken marks findings about the pod's token volumes themselves.
 	KindToken = "token"
 )
+
+// Credential mechanisms an aws-sdk rule applies to (RuleSpec.Credentials).
+const (
+	CredentialsIRSA        = "irsa"
+	CredentialsPodIdentity = "pod-identity"
+)
+
+// credentialMechanism maps RuleSpec.Credentials to its AWSMechanism.
+func credentialMechanism(s string) AWSMechanism {
+	switch s {
+	case CredentialsIRSA:
+		return AWSIRSA
+	case CredentialsPodIdentity:
+		return AWSPodIdentity
+	}
+	return 0
+}
 
 // SchemeKubeSkew is the pseudo-scheme of the kube-proxy rule: its minimum is
 // the control plane's version under the Kubernetes version-skew policy.
@@ -51,7 +72,9 @@ type CatalogDocument struct {
 type RuleSpec struct {
 	// ID names the component in findings ("k8s.io/client-go", "coredns").
 	ID string `json:"id"`
-	// Kind is "sdk" (matched by purl) or "addon" (matched by image path).
+	// Kind is "sdk" (a Kubernetes client, matched by purl), "aws-sdk" (an
+	// AWS SDK's credential code, matched by purl, for one credential
+	// mechanism) or "addon" (matched by image path).
 	Kind string `json:"kind"`
 	// Name is a human-readable name.
 	Name  string    `json:"name,omitempty"`
@@ -64,6 +87,18 @@ type RuleSpec struct {
 	Fix string `json:"fix,omitempty"`
 	// Source cites where the minimum comes from.
 	Source string `json:"source"`
+	// Credentials is the mechanism an aws-sdk rule is about: "irsa" or
+	// "pod-identity". The rule applies only to containers that use it.
+	Credentials string `json:"credentials,omitempty"`
+	// Advisory, when set, says why the minimum is uncertain (sources
+	// disagree): the rule's too-old findings warn and never deny. With
+	// AdvisoryMinimum, only versions between Minimum and AdvisoryMinimum
+	// are uncertain; below Minimum is too-old as usual.
+	Advisory string `json:"advisory,omitempty"`
+	// AdvisoryMinimum is a higher minimum that a source gives and another
+	// contradicts (needs Advisory): versions from Minimum up to it are
+	// too-old with an advisory finding, which warns and never denies.
+	AdvisoryMinimum string `json:"advisoryMinimum,omitempty"`
 	// Disabled turns the rule off (used by configuration overrides).
 	Disabled bool `json:"disabled,omitempty"`
 }
@@ -87,8 +122,9 @@ type PURLMatch struct {
 type Catalog struct {
 	version string
 	rules   []*Rule
-	// sdkExact maps a normalised purl identity to its rule.
-	sdkExact map[purlKey]*Rule
+	// sdkExact maps a normalised purl identity to its rules (a Kubernetes
+	// client rule, or an AWS SDK's rules, one per mechanism).
+	sdkExact map[purlKey][]*Rule
 	// sdkPrefix holds rules matched by a name prefix.
 	sdkPrefix []prefixMatch
 	// addonByLast maps the last path segment of an image pattern to the
@@ -101,6 +137,10 @@ type Rule struct {
 	RuleSpec
 	min scheme.Minimum
 	sch scheme.Scheme
+	// mech is the AWSMechanism of an aws-sdk rule, 0 for others.
+	mech AWSMechanism
+	// advMin is AdvisoryMinimum parsed; nil without one.
+	advMin scheme.Minimum
 }
 
 type prefixMatch struct {
@@ -191,8 +231,14 @@ func validateRule(r *RuleSpec, p *field.Path) field.ErrorList {
 	if r.Source == "" {
 		errs = append(errs, field.Required(p.Child("source"), "every rule must cite where its minimum comes from"))
 	}
+	switch {
+	case r.Kind == KindAWSSDK && credentialMechanism(r.Credentials) == 0:
+		errs = append(errs, field.NotSupported(p.Child("credentials"), r.Credentials, []string{CredentialsIRSA, CredentialsPodIdentity}))
+	case r.Kind != KindAWSSDK && r.Credentials != "":
+		errs = append(errs, field.Forbidden(p.Child("credentials"), "only aws-sdk rules are about a credential mechanism"))
+	}
 	switch r.Kind {
-	case KindSDK:
+	case KindSDK, KindAWSSDK:
 		if len(r.Match.PURLs) == 0 {
 			errs = append(errs, field.Required(p.Child("match", "purls"), "an sdk rule matches packages by purl"))
 		}
@@ -223,9 +269,12 @@ func validateRule(r *RuleSpec, p *field.Path) field.ErrorList {
 			}
 		}
 	default:
-		errs = append(errs, field.NotSupported(p.Child("kind"), r.Kind, []string{KindSDK, KindAddon}))
+		errs = append(errs, field.NotSupported(p.Child("kind"), r.Kind, []string{KindSDK, KindAWSSDK, KindAddon}))
 	}
 	if r.Scheme == SchemeKubeSkew {
+		if r.AdvisoryMinimum != "" {
+			errs = append(errs, field.Forbidden(p.Child("advisoryMinimum"), "the kube-skew scheme takes no advisory minimum"))
+		}
 		if r.Minimum != MinimumControlPlane {
 			errs = append(errs, field.Invalid(p.Child("minimum"), r.Minimum, "the kube-skew scheme takes the minimum \""+MinimumControlPlane+"\""))
 		}
@@ -243,6 +292,16 @@ func validateRule(r *RuleSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, field.Required(p.Child("minimum"), "the first version that refreshes tokens"))
 	} else if _, err := s.ParseMinimum(r.Minimum); err != nil {
 		errs = append(errs, field.Invalid(p.Child("minimum"), r.Minimum, err.Error()))
+	}
+	if r.AdvisoryMinimum != "" {
+		switch adv, err := s.ParseMinimum(r.AdvisoryMinimum); {
+		case err != nil:
+			errs = append(errs, field.Invalid(p.Child("advisoryMinimum"), r.AdvisoryMinimum, err.Error()))
+		case r.Advisory == "":
+			errs = append(errs, field.Required(p.Child("advisory"), "an advisoryMinimum needs the advisory that says why it is uncertain"))
+		case s.Check(r.Minimum, adv).Outcome != scheme.TooOld:
+			errs = append(errs, field.Invalid(p.Child("advisoryMinimum"), r.AdvisoryMinimum, "must be above minimum "+r.Minimum))
+		}
 	}
 	return errs
 }
@@ -268,7 +327,7 @@ func validImagePattern(s string) string {
 func Compile(doc CatalogDocument) (*Catalog, error) {
 	c := &Catalog{
 		version:     doc.Version,
-		sdkExact:    make(map[purlKey]*Rule),
+		sdkExact:    make(map[purlKey][]*Rule),
 		addonByLast: make(map[string][]addonPattern),
 	}
 	for i := range doc.Rules {
@@ -276,7 +335,7 @@ func Compile(doc CatalogDocument) (*Catalog, error) {
 		if spec.Disabled {
 			continue
 		}
-		r := &Rule{RuleSpec: spec}
+		r := &Rule{RuleSpec: spec, mech: credentialMechanism(spec.Credentials)}
 		if spec.Scheme != SchemeKubeSkew {
 			s, ok := scheme.Lookup(spec.Scheme)
 			if !ok {
@@ -287,6 +346,11 @@ func Compile(doc CatalogDocument) (*Catalog, error) {
 				return nil, fmt.Errorf("rules[%d].minimum: %w", i, err)
 			}
 			r.sch, r.min = s, m
+			if spec.AdvisoryMinimum != "" {
+				if r.advMin, err = s.ParseMinimum(spec.AdvisoryMinimum); err != nil {
+					return nil, fmt.Errorf("rules[%d].advisoryMinimum: %w", i, err)
+				}
+			}
 		}
 		c.rules = append(c.rules, r)
 		for _, m := range spec.Match.PURLs {
@@ -295,7 +359,8 @@ func Compile(doc CatalogDocument) (*Catalog, error) {
 				c.sdkPrefix = append(c.sdkPrefix, prefixMatch{typ: typ, namespace: ns, prefix: normalizeName(typ, prefix), rule: r})
 				continue
 			}
-			c.sdkExact[purlKey{typ, ns, normalizeName(typ, m.Name)}] = r
+			k := purlKey{typ, ns, normalizeName(typ, m.Name)}
+			c.sdkExact[k] = append(c.sdkExact[k], r)
 		}
 		for _, img := range spec.Match.Images {
 			last := img[strings.LastIndexByte(img, '/')+1:]

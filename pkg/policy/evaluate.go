@@ -26,7 +26,7 @@ func (c *Catalog) Evaluate(pod *PodSpec, evidence []*Evidence, opts Options) []F
 		if i < len(evidence) {
 			ev = evidence[i]
 		}
-		findings = c.containerFindings(&pod.Containers[i], ev, tokens.mounted(pod, i), opts, findings)
+		findings = c.containerFindings(pod, &pod.Containers[i], ev, tokens.mounted(pod, i), opts, findings)
 	}
 	if len(findings) > 1 {
 		slices.SortStableFunc(findings, func(a, b Finding) int {
@@ -42,7 +42,7 @@ func (c *Catalog) Evaluate(pod *PodSpec, evidence []*Evidence, opts Options) []F
 	return findings
 }
 
-func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool, opts Options, out []Finding) []Finding {
+func (c *Catalog) containerFindings(pod *PodSpec, ctr *Container, ev *Evidence, hasToken bool, opts Options, out []Finding) []Finding {
 	if ev == nil {
 		ev = &Evidence{Ref: ImageRef{Original: ctr.Image}}
 	}
@@ -52,33 +52,53 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 		}
 	}
 	start := len(out)
+	k8sSDK := false
+	mech := AWSMechanism(0)
+	var mechKnown bool
+	var buf [4]*Rule
 	for i := range ev.Packages {
 		p := &ev.Packages[i]
-		r := c.MatchPackage(p)
-		if r == nil {
-			continue
-		}
-		f := Finding{
-			Container: ctr.Name, Image: ctr.Image, Platform: p.Platform,
-			Component: r.ID, Kind: KindSDK, Version: p.Version, Minimum: r.Minimum, Source: p.Source, File: p.File,
-		}
-		res := r.sch.Check(p.Version, r.min)
-		f.Verdict = outcomeVerdict(res.Outcome)
-		if !hasToken {
-			f.Verdict, f.Reason = VerdictNotApplicable, ReasonNoToken
-		} else {
-			f.versionReason(r, res.Reason)
-		}
-		// One finding per component: keep the worst, the first on ties.
-		if j := indexComponent(out[start:], r.ID); j >= 0 {
-			if f.Verdict.Rank() > out[start+j].Verdict.Rank() {
-				out[start+j] = f
+		for _, r := range c.MatchPackages(p, buf[:0]) {
+			f := Finding{
+				Container: ctr.Name, Image: ctr.Image, Platform: p.Platform,
+				Component: r.ID, Kind: r.Kind, Version: p.Version, Minimum: r.Minimum, Source: p.Source, File: p.File,
+				Credentials: r.Credentials, Advisory: r.Advisory,
 			}
-			continue
+			res := r.check(p.Version, &f)
+			f.Verdict = outcomeVerdict(res.Outcome)
+			switch {
+			case r.Kind == KindAWSSDK:
+				// An AWS SDK reads the credentials of its mechanism, not
+				// the Kubernetes token: the mechanism decides.
+				if !mechKnown {
+					mech, mechKnown = AWSCredentials(pod, ctr)|pod.AWS.Mechanisms, true
+				}
+				if !mech.Has(r.mech) {
+					f.Verdict, f.Reason, f.Advisory = VerdictNotApplicable, ReasonNoAWSCredentials, ""
+				} else {
+					f.versionReason(r, res.Reason)
+				}
+				if f.Verdict != VerdictTooOld {
+					f.Advisory = ""
+				}
+			case !hasToken:
+				k8sSDK = true
+				f.Verdict, f.Reason = VerdictNotApplicable, ReasonNoToken
+			default:
+				k8sSDK = true
+				f.versionReason(r, res.Reason)
+			}
+			// One finding per component: keep the worst, the first on ties.
+			if j := indexComponent(out[start:], r.ID); j >= 0 {
+				if f.Verdict.Rank() > out[start+j].Verdict.Rank() {
+					out[start+j] = f
+				}
+				continue
+			}
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
-	if len(out) > start {
+	if k8sSDK {
 		return out
 	}
 	f := Finding{Container: ctr.Name, Image: ctr.Image, Component: ComponentNoSDKEvidence, Kind: KindSDK}
@@ -102,6 +122,24 @@ func (c *Catalog) containerFindings(ctr *Container, ev *Evidence, hasToken bool,
 		f.Fix = noSDKEvidenceFix(ev.Unavailable != "" || ev.LayersIncomplete != "")
 	}
 	return append(out, f)
+}
+
+// check compares a package version with the rule's minimum, then with its
+// advisory minimum: a version that passes the first and not the second is
+// too-old with the advisory minimum, and advisory.
+func (r *Rule) check(version string, f *Finding) scheme.Result {
+	res := r.sch.Check(version, r.min)
+	if res.Outcome != scheme.OK || r.advMin == nil {
+		if r.AdvisoryMinimum != "" {
+			f.Advisory = "" // below the certain minimum: not advisory
+		}
+		return res
+	}
+	if adv := r.sch.Check(version, r.advMin); adv.Outcome != scheme.OK {
+		f.Minimum = r.AdvisoryMinimum
+		return adv
+	}
+	return res
 }
 
 func indexComponent(fs []Finding, id string) int {

@@ -37,6 +37,12 @@ type Finding struct {
 	Volume            string `json:"volume,omitempty"`
 	Secret            string `json:"secret,omitempty"`
 	ExpirationSeconds int64  `json:"expirationSeconds,omitempty"`
+	// Credentials is the AWS credential mechanism of an aws-sdk finding:
+	// "irsa" or "pod-identity".
+	Credentials string `json:"credentials,omitempty"`
+	// Advisory says why an aws-sdk minimum is uncertain; a too-old
+	// advisory finding warns and never denies.
+	Advisory string `json:"advisory,omitempty"`
 	// Exempt says why the configuration exempts this finding; an exempt
 	// finding is reported but decides nothing.
 	Exempt string `json:"exempt,omitempty"`
@@ -67,6 +73,9 @@ const (
 	// ReasonNoToken: the container mounts no service-account token
 	// (not-applicable).
 	ReasonNoToken Reason = "no-token"
+	// ReasonNoAWSCredentials: an AWS SDK rule's credential mechanism is not
+	// what the container uses (not-applicable).
+	ReasonNoAWSCredentials Reason = "no-aws-credentials"
 	// ReasonTokenExpiration: a projected token lives longer than EKS
 	// accepts (too-old).
 	ReasonTokenExpiration Reason = "token-expiration"
@@ -79,18 +88,31 @@ const (
 	ComponentNoSDKEvidence     = ""
 	ComponentTokenExpiration   = "projected-token-expiration"
 	ComponentLegacyTokenSecret = "legacy-token-secret"
+	// ComponentIRSATokenExpiration: the eks.amazonaws.com/token-expiration
+	// annotation asks the IRSA webhook for a token longer than EKS accepts.
+	ComponentIRSATokenExpiration = "irsa-token-expiration"
 )
 
 // Worst returns the worst verdict of the findings that are not exempt
-// (too-old > unknown > ok > not-applicable); none is not-applicable.
+// (too-old > unknown > ok > not-applicable); none is not-applicable. An
+// advisory too-old finding counts as unknown: its minimum is uncertain.
 func Worst(findings []Finding) Verdict {
 	v := VerdictNotApplicable
 	for i := range findings {
-		if findings[i].Exempt == "" && findings[i].Verdict.Rank() > v.Rank() {
-			v = findings[i].Verdict
+		if findings[i].Exempt == "" && findings[i].Weight().Rank() > v.Rank() {
+			v = findings[i].Weight()
 		}
 	}
 	return v
+}
+
+// Weight is the verdict the finding counts as in a workload's verdict: its
+// own, but unknown for an advisory too-old finding.
+func (f *Finding) Weight() Verdict {
+	if f.Verdict == VerdictTooOld && f.Advisory != "" {
+		return VerdictUnknown
+	}
+	return f.Verdict
 }
 
 // MarshalJSON writes the fields and the rendered message, so that JSON

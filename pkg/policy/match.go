@@ -25,20 +25,33 @@ func normalizeName(typ, name string) string {
 	return name
 }
 
-// MatchPackage returns the enabled SDK rule for a package, or nil.
+// MatchPackage returns the first enabled rule (sdk or aws-sdk) for a
+// package, or nil.
 func (c *Catalog) MatchPackage(p *Package) *Rule {
+	var buf [4]*Rule
+	if rs := c.MatchPackages(p, buf[:0]); len(rs) > 0 {
+		return rs[0]
+	}
+	return nil
+}
+
+// MatchPackages appends the enabled rules for a package to dst, in catalog
+// order of their exact matches, then prefix matches: a Kubernetes client
+// has one rule, an AWS SDK package one per credential mechanism. Exact
+// matches win: prefix rules are consulted only when none matched.
+func (c *Catalog) MatchPackages(p *Package, dst []*Rule) []*Rule {
 	typ := strings.ToLower(p.Type)
 	k := purlKey{typ, normalizeNamespace(p.Namespace), normalizeName(typ, p.Name)}
-	if r := c.sdkExact[k]; r != nil {
-		return r
+	if rs := c.sdkExact[k]; len(rs) > 0 {
+		return append(dst, rs...)
 	}
 	for i := range c.sdkPrefix {
 		m := &c.sdkPrefix[i]
 		if m.typ == k.typ && m.namespace == k.namespace && strings.HasPrefix(k.name, m.prefix) {
-			return m.rule
+			dst = append(dst, m.rule)
 		}
 	}
-	return nil
+	return dst
 }
 
 // MatchImage returns the enabled add-on rule whose image pattern matches the

@@ -64,8 +64,18 @@ func (f *Finding) writeClause(b *strings.Builder) {
 		}
 	}
 	container := strconv.Quote(f.Container)
+	if f.Kind == KindAWSSDK {
+		f.writeAWSClause(b)
+		return
+	}
 	switch f.Reason {
 	case ReasonTokenExpiration:
+		if f.Component == ComponentIRSATokenExpiration {
+			w("the eks.amazonaws.com/token-expiration annotation on the ", f.Detail, " asks the IRSA webhook for tokens valid for ",
+				strconv.FormatInt(f.ExpirationSeconds/86400, 10), " days (", strconv.FormatInt(f.ExpirationSeconds, 10),
+				" seconds), above the 90-day maximum (7776000) that Amazon EKS accepts; ", f.Fix)
+			return
+		}
 		w("volume ", strconv.Quote(f.Volume), " requests a service-account token valid for ", strconv.FormatInt(f.ExpirationSeconds/86400, 10),
 			" days (expirationSeconds ", strconv.FormatInt(f.ExpirationSeconds, 10), "), above the 90-day maximum (7776000) that Amazon EKS accepts; ", f.Fix)
 	case ReasonLegacyTokenSecret:
@@ -110,6 +120,61 @@ func (f *Finding) writeClause(b *strings.Builder) {
 		f.writeFoundIn(b)
 		w(", minimum ", f.Minimum)
 	}
+}
+
+// writeAWSClause writes the clause of an aws-sdk finding: the package, the
+// credential mechanism and, when too old, what the SDK then does.
+func (f *Finding) writeAWSClause(b *strings.Builder) {
+	w := func(parts ...string) {
+		for _, p := range parts {
+			b.WriteString(p)
+		}
+	}
+	name, _, _ := strings.Cut(f.Component, "#")
+	mech := mechanismText(f.Credentials)
+	container := strconv.Quote(f.Container)
+	switch f.Reason {
+	case ReasonBelowMinimum:
+		w("container ", container, " uses ", name, " ", f.Version)
+		f.writeFoundIn(b)
+		w(" with ", mech, ", minimum ", f.Minimum)
+		if f.Detail != "" {
+			w(" (", f.Detail, ")")
+		}
+		w(", so it ", consequenceText(f.Credentials))
+		if f.Advisory != "" {
+			w(" (uncertain: ", f.Advisory, ")")
+		}
+		w("; ", f.Fix)
+	case ReasonIncomparable:
+		w("cannot check container ", container, ": ", name, " version ", strconv.Quote(f.Version))
+		f.writeFoundIn(b)
+		w(" cannot be compared with the ", mech, " minimum ", f.Minimum, ": ", f.Detail, "; ", f.Fix)
+	case ReasonNoAWSCredentials:
+		w("container ", container, " uses ", name, " ", f.Version)
+		f.writeFoundIn(b)
+		w(" but takes no AWS credentials through ", mech, ", so its minimum ", f.Minimum, " does not apply")
+	default: // ReasonMeetsMinimum
+		w("container ", container, " uses ", name, " ", f.Version)
+		f.writeFoundIn(b)
+		w(" with ", mech, ", minimum ", f.Minimum)
+	}
+}
+
+// mechanismText names a credential mechanism in a sentence.
+func mechanismText(credentials string) string {
+	if credentials == CredentialsPodIdentity {
+		return "EKS Pod Identity"
+	}
+	return "IAM roles for service accounts (IRSA)"
+}
+
+// consequenceText is what an AWS SDK too old for the mechanism does.
+func consequenceText(credentials string) string {
+	if credentials == CredentialsPodIdentity {
+		return "fails to get credentials or falls back to the node's instance role"
+	}
+	return "cannot use the role and falls back to the node's credentials"
 }
 
 func (f *Finding) writeFoundIn(b *strings.Builder) {

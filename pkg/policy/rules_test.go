@@ -22,12 +22,13 @@ import (
 // catalog entry plus a fixture.
 const fixtureDir = "testdata/rules"
 
-// fixtureFile names the fixture of a rule: the id with "/" and ":" replaced
-// by "_" and "@" dropped, plus ".yaml" ("k8s.io/client-go" ->
+// fixtureFile names the fixture of a rule: the id with "/", ":" and "#"
+// replaced by "_" and "@" dropped, plus ".yaml" ("k8s.io/client-go" ->
 // "k8s.io_client-go.yaml", "@kubernetes/client-node" ->
-// "kubernetes_client-node.yaml").
+// "kubernetes_client-node.yaml", "pypi:botocore#irsa" ->
+// "pypi_botocore_irsa.yaml").
 func fixtureFile(id string) string {
-	return strings.NewReplacer("/", "_", ":", "_", "@", "").Replace(id) + ".yaml"
+	return strings.NewReplacer("/", "_", ":", "_", "#", "_", "@", "").Replace(id) + ".yaml"
 }
 
 // ruleFixture is one fixture file.
@@ -50,7 +51,14 @@ type fixtureCase struct {
 	Labels       map[string]string `json:"labels,omitempty"`
 	ControlPlane string            `json:"controlPlane,omitempty"`
 	Package      *fixturePackage   `json:"package,omitempty"`
-	Want         policy.Verdict    `json:"want"`
+	// Credentials is how the container gets AWS credentials, for aws-sdk
+	// rules: "irsa" or "pod-identity" (set in its environment as the EKS
+	// webhooks do), or "" for none.
+	Credentials string         `json:"credentials,omitempty"`
+	Want        policy.Verdict `json:"want"`
+	// Advisory says that a too-old finding must be advisory (warns, never
+	// denies).
+	Advisory bool `json:"advisory,omitempty"`
 }
 
 // fixturePackage is a purl identity and version, as policy.Package holds it.
@@ -154,7 +162,7 @@ func checkFixture(t *testing.T, r *policy.Rule, file string, fx *ruleFixture) bo
 	if fx.Rule != r.ID {
 		fail("names rule %q, want %q", fx.Rule, r.ID)
 	}
-	if r.Kind != policy.KindAddon && r.Kind != policy.KindSDK {
+	if r.Kind != policy.KindAddon && r.Kind != policy.KindSDK && r.Kind != policy.KindAWSSDK {
 		fail("rule kind %q: the test cannot build cases for it", r.Kind)
 		return false
 	}
@@ -173,18 +181,32 @@ func checkFixture(t *testing.T, r *policy.Rule, file string, fx *ruleFixture) bo
 		switch tc.Want {
 		case policy.VerdictOK, policy.VerdictTooOld, policy.VerdictUnknown:
 			count[tc.Want]++
+		case policy.VerdictNotApplicable:
+			count[tc.Want]++
+			if r.Kind != policy.KindAWSSDK {
+				fail("cases[%d] (%s): only aws-sdk cases may want not-applicable", i, tc.Name)
+			}
 		default:
 			fail("cases[%d] (%s): want %q, not ok, too-old or unknown", i, tc.Name, tc.Want)
 		}
 		if r.Kind == policy.KindAddon && (tc.Image == "" || tc.Package != nil) {
 			fail("cases[%d] (%s): an addon case gives an image and no package", i, tc.Name)
 		}
-		if r.Kind == policy.KindSDK && (tc.Package == nil || tc.Image != "" || tc.Labels != nil || tc.ControlPlane != "") {
+		if r.Kind != policy.KindAddon && (tc.Package == nil || tc.Image != "" || tc.Labels != nil || tc.ControlPlane != "") {
 			fail("cases[%d] (%s): an sdk case gives a package only", i, tc.Name)
+		}
+		if r.Kind == policy.KindAWSSDK && tc.Want != policy.VerdictNotApplicable && tc.Credentials != r.Credentials {
+			fail("cases[%d] (%s): credentials %q, want the rule's %q (or want not-applicable)", i, tc.Name, tc.Credentials, r.Credentials)
+		}
+		if r.Kind != policy.KindAWSSDK && tc.Credentials != "" {
+			fail("cases[%d] (%s): only aws-sdk cases give credentials", i, tc.Name)
 		}
 	}
 	if count[policy.VerdictTooOld] == 0 {
 		fail("no too-old case")
+	}
+	if r.Kind == policy.KindAWSSDK && count[policy.VerdictNotApplicable] == 0 {
+		fail("no not-applicable case (a container without the rule's credentials)")
 	}
 	switch {
 	case fx.NoPassingVersion == "" && count[policy.VerdictOK] == 0:
@@ -218,17 +240,23 @@ func runRuleCase(t *testing.T, c *policy.Catalog, r *policy.Rule, tc fixtureCase
 		}
 		opts.ControlPlane = &v
 	}
-	pod := &policy.PodSpec{Containers: []policy.Container{{Name: "c", Image: image}}}
+	pod := &policy.PodSpec{Containers: []policy.Container{{Name: "c", Image: image, Env: credentialsEnv(tc.Credentials)}}}
 	found := c.Evaluate(pod, []*policy.Evidence{ev}, opts)
-	if len(found) != 1 {
-		t.Fatalf("%d findings, want 1: %+v", len(found), found)
+	var f policy.Finding
+	n := 0
+	for _, g := range found {
+		if g.Component == r.ID {
+			f, n = g, n+1
+		}
 	}
-	f := found[0]
-	if f.Component != r.ID {
-		t.Fatalf("component %q, want rule %q (verdict %s, version %q)", f.Component, r.ID, f.Verdict, f.Version)
+	if n != 1 {
+		t.Fatalf("%d findings for rule %q, want 1: %+v", n, r.ID, found)
 	}
 	if f.Verdict != tc.Want {
 		t.Errorf("verdict %s, want %s (version %q from %q, minimum %q)", f.Verdict, tc.Want, f.Version, f.Source, r.Minimum)
+	}
+	if got := f.Verdict == policy.VerdictTooOld && f.Advisory != ""; got != tc.Advisory {
+		t.Errorf("advisory %v (%q), want %v", got, f.Advisory, tc.Advisory)
 	}
 	switch {
 	case tc.Package != nil:
@@ -240,6 +268,24 @@ func runRuleCase(t *testing.T, c *policy.Catalog, r *policy.Rule, tc fixtureCase
 			t.Errorf("version %q, want the tag %q", f.Version, ref.Tag)
 		}
 	}
+}
+
+// credentialsEnv is the environment the EKS webhooks inject for a
+// credential mechanism.
+func credentialsEnv(credentials string) []policy.EnvVar {
+	switch credentials {
+	case policy.CredentialsIRSA:
+		return []policy.EnvVar{
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111122223333:role/app"},
+			{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"},
+		}
+	case policy.CredentialsPodIdentity:
+		return []policy.EnvVar{
+			{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+			{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Value: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"},
+		}
+	}
+	return nil
 }
 
 // TestRuleFixtureCoverageCanFail proves that the coverage check names a

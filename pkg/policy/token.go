@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // ServiceAccountMountPath is where the kubelet mounts a pod's token.
 const ServiceAccountMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -111,7 +114,35 @@ func (c *Catalog) tokenFindings(pod *PodSpec, out []Finding) []Finding {
 				Volume: v.Name, Secret: v.SecretName})
 		}
 	}
-	return out
+	return c.irsaTokenFinding(pod, out)
+}
+
+// IRSAVolumeName is the volume the IRSA webhook injects its token in.
+const IRSAVolumeName = "aws-iam-token"
+
+// irsaTokenFinding reports an eks.amazonaws.com/token-expiration annotation
+// above 90 days on a pod that will get IRSA's token from the webhook. Once
+// the webhook has run, the projected volume says it and tokenFindings
+// reports that instead; an unparsable value is ignored, as the webhook
+// ignores it and keeps its default.
+func (c *Catalog) irsaTokenFinding(pod *PodSpec, out []Finding) []Finding {
+	a := &pod.AWS
+	if a.TokenExpiration == "" || !a.Mechanisms.Has(AWSIRSA) {
+		return out
+	}
+	for i := range pod.Volumes {
+		if t := pod.Volumes[i].ServiceAccountToken; t != nil && t.Audience == AudienceIRSA {
+			return out
+		}
+	}
+	secs, err := strconv.ParseInt(strings.TrimSpace(a.TokenExpiration), 10, 64)
+	if err != nil || secs <= MaxTokenSeconds {
+		return out
+	}
+	return append(out, Finding{Component: ComponentIRSATokenExpiration, Kind: KindToken,
+		Source: SourcePodSpec, Verdict: VerdictTooOld, Reason: ReasonTokenExpiration, Detail: a.TokenExpirationFrom,
+		Fix:    "set eks.amazonaws.com/token-expiration on the " + a.TokenExpirationFrom + " to 7776000 or less (the webhook's default is 86400)",
+		Volume: IRSAVolumeName, ExpirationSeconds: secs})
 }
 
 // mountingContainer names the first container that mounts volume, or "".

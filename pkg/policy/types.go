@@ -54,6 +54,27 @@ type PodSpec struct {
 	ImagePullSecrets []string
 	Containers       []Container
 	Volumes          []Volume
+	// AWS is what is known of the pod's AWS credentials from outside its
+	// spec (its service account, a Pod Identity association, its
+	// annotations); the zero value knows nothing.
+	AWS AWSContext
+}
+
+// AWSContext is what the caller knows of a pod's AWS credentials beyond
+// its spec. A pod template has not met the mutating webhooks yet, so its
+// containers show no IRSA or Pod Identity variables; the service
+// account's eks.amazonaws.com/role-arn annotation (IRSA) or a Pod Identity
+// association for it says they will.
+type AWSContext struct {
+	// Mechanisms every container of the pod will use.
+	Mechanisms AWSMechanism
+	// TokenExpiration is the eks.amazonaws.com/token-expiration
+	// annotation's value (seconds) that sets IRSA's token lifetime, from
+	// the pod (template), else its service account; "" when unset.
+	TokenExpiration string
+	// TokenExpirationFrom names where TokenExpiration was read
+	// ("pod annotation", `service account "app"`).
+	TokenExpirationFrom string
 }
 
 // ContainerKind tells regular, init and ephemeral containers apart.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -92,6 +93,8 @@ func FromObject(obj runtime.Object) (Workload, bool, error) {
 		tm   *metav1.TypeMeta
 		spec *corev1.PodSpec
 		gv   string
+		// podMeta is the pod's metadata, or the template's.
+		podMeta *metav1.ObjectMeta
 	)
 	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.IsNil() {
 		return Workload{}, false, nil
@@ -101,43 +104,44 @@ func FromObject(obj runtime.Object) (Workload, bool, error) {
 		return fromUnstructured(o)
 	case *corev1.Pod:
 		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec, "v1", "Pod"
+		podMeta = &o.ObjectMeta
 	case *corev1.ReplicationController:
 		tm, meta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, "v1", "ReplicationController"
 		if o.Spec.Template != nil {
-			spec = &o.Spec.Template.Spec
+			spec, podMeta = &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta
 		}
 	case *appsv1.Deployment:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "Deployment"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1", "Deployment"
 	case *appsv1.StatefulSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "StatefulSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1", "StatefulSet"
 	case *appsv1.DaemonSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "DaemonSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1", "DaemonSet"
 	case *appsv1.ReplicaSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1", "ReplicaSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1", "ReplicaSet"
 	case *batchv1.Job:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "batch/v1", "Job"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "batch/v1", "Job"
 	case *batchv1.CronJob:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, "batch/v1", "CronJob"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, &o.Spec.JobTemplate.Spec.Template.ObjectMeta, "batch/v1", "CronJob"
 	case *appsv1beta1.Deployment:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta1", "Deployment"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta1", "Deployment"
 	case *appsv1beta1.StatefulSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta1", "StatefulSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta1", "StatefulSet"
 	case *appsv1beta2.Deployment:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "Deployment"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta2", "Deployment"
 	case *appsv1beta2.StatefulSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "StatefulSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta2", "StatefulSet"
 	case *appsv1beta2.DaemonSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "DaemonSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta2", "DaemonSet"
 	case *appsv1beta2.ReplicaSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "apps/v1beta2", "ReplicaSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "apps/v1beta2", "ReplicaSet"
 	case *extensionsv1beta1.Deployment:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "Deployment"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "extensions/v1beta1", "Deployment"
 	case *extensionsv1beta1.DaemonSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "DaemonSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "extensions/v1beta1", "DaemonSet"
 	case *extensionsv1beta1.ReplicaSet:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, "extensions/v1beta1", "ReplicaSet"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.Template.Spec, &o.Spec.Template.ObjectMeta, "extensions/v1beta1", "ReplicaSet"
 	case *batchv1beta1.CronJob:
-		tm, meta, spec, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, "batch/v1beta1", "CronJob"
+		tm, meta, spec, podMeta, gv, w.Kind = &o.TypeMeta, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, &o.Spec.JobTemplate.Spec.Template.ObjectMeta, "batch/v1beta1", "CronJob"
 	default:
 		return Workload{}, false, nil
 	}
@@ -147,7 +151,23 @@ func FromObject(obj runtime.Object) (Workload, bool, error) {
 	}
 	w.Namespace, w.Name = meta.Namespace, meta.Name
 	w.Pod = PodSpecFromCore(spec)
+	if podMeta != nil {
+		w.Pod.AWS = podAWSContext(w.Kind, podMeta.Annotations[awsid.AnnotationTokenExpiration])
+	}
 	return w, true, nil
+}
+
+// podAWSContext is what a pod's own annotations say of its AWS
+// credentials: the IRSA token's lifetime.
+func podAWSContext(kind, tokenExpiration string) policy.AWSContext {
+	if tokenExpiration == "" {
+		return policy.AWSContext{}
+	}
+	from := "pod template"
+	if kind == "Pod" {
+		from = "pod"
+	}
+	return policy.AWSContext{TokenExpiration: tokenExpiration, TokenExpirationFrom: from}
 }
 
 // fromUnstructured converts a workload kind through its v1 type (all

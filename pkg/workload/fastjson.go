@@ -16,10 +16,17 @@ import (
 // path cheaper than decoding the full typed object.
 type jsonObject struct {
 	Metadata struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
+		Name        string             `json:"name"`
+		Namespace   string             `json:"namespace"`
+		Annotations jsonPodAnnotations `json:"annotations"`
 	} `json:"metadata"`
 	Spec jsonSpec `json:"spec"`
+}
+
+// jsonPodAnnotations keeps the one pod annotation token rules read; the
+// others are skipped without being stored.
+type jsonPodAnnotations struct {
+	TokenExpiration string `json:"eks.amazonaws.com/token-expiration"`
 }
 
 // jsonSpec is the union of a pod spec (Pod) and a controller spec: a Pod's
@@ -35,6 +42,9 @@ type jsonSpec struct {
 }
 
 type jsonTemplate struct {
+	Metadata struct {
+		Annotations jsonPodAnnotations `json:"annotations"`
+	} `json:"metadata"`
 	Spec jsonPodSpec `json:"spec"`
 }
 
@@ -349,19 +359,21 @@ func (obj *Object) Workload(group, kind string) (w Workload, ok bool, err error)
 	}
 	w = Workload{Kind: kind, Namespace: obj.Metadata.Namespace, Name: obj.Metadata.Name}
 	spec := &obj.Spec.jsonPodSpec
+	ann := &obj.Metadata.Annotations
 	switch k.Spec {
 	case InJobTemplate:
 		if obj.Spec.JobTemplate == nil {
 			return w, true, fmt.Errorf("%s has no spec.jobTemplate", kind)
 		}
-		spec = &obj.Spec.JobTemplate.Spec.Template.Spec
+		spec, ann = &obj.Spec.JobTemplate.Spec.Template.Spec, &obj.Spec.JobTemplate.Spec.Template.Metadata.Annotations
 	case InTemplate:
 		if obj.Spec.Template == nil {
 			return w, true, fmt.Errorf("%s has no spec.template", kind)
 		}
-		spec = &obj.Spec.Template.Spec
+		spec, ann = &obj.Spec.Template.Spec, &obj.Spec.Template.Metadata.Annotations
 	}
 	w.Pod = spec.podSpec()
+	w.Pod.AWS = podAWSContext(kind, ann.TokenExpiration)
 	return w, true, nil
 }
 

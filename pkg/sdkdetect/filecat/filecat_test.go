@@ -21,8 +21,13 @@ func TestWantedCoversCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Ecosystems no cataloger reads yet: their packages come from SBOMs.
+	sbomOnly := map[string]bool{"composer": true, "cargo": true}
 	for _, r := range cat.Rules() {
 		for _, m := range r.Match.PURLs {
+			if sbomOnly[m.Type] {
+				continue
+			}
 			name, prefix := strings.CutSuffix(m.Name, "*")
 			covered := false
 			for _, w := range wantedPackages {
@@ -43,7 +48,7 @@ func TestWantedCoversCatalog(t *testing.T) {
 		rule := cat.MatchPackage(&policy.Package{Type: w.typ, Namespace: w.namespace, Name: name})
 		if w.aws {
 			if rule != nil {
-				t.Logf("%+v is marked aws but the catalog matches it (rule %s): drop the mark", w, rule.ID)
+				t.Errorf("%+v is marked aws but the catalog matches it (rule %s): drop the mark", w, rule.ID)
 			}
 			continue
 		}

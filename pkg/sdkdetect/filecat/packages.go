@@ -19,7 +19,8 @@ type wanted struct {
 	// its pom.properties and manifest do not ("client-java-9.0.0.jar"):
 	// only for artifact names no other project uses ("auth" is not one).
 	fileName bool
-	// aws marks the AWS SDK packages, which no catalog rule matches yet.
+	// aws marks AWS SDK packages that no catalog rule matches, read for
+	// the report only (boto3 wraps botocore, whose rules judge it).
 	aws bool
 }
 
@@ -38,18 +39,19 @@ var wantedPackages = [...]wanted{
 
 	// AWS SDKs: the packages that hold the credential code IRSA and EKS Pod
 	// Identity need (shared/FACTS.md, "Minimum AWS SDK versions").
-	{typ: "golang", namespace: "github.com/aws", name: "aws-sdk-go", aws: true},
-	{typ: "golang", namespace: "github.com/aws/aws-sdk-go-v2", name: "config", aws: true},
-	{typ: "golang", namespace: "github.com/aws/aws-sdk-go-v2", name: "credentials", aws: true},
-	{typ: "pypi", name: "botocore", aws: true},
+	{typ: "golang", namespace: "github.com/aws", name: "aws-sdk-go"},
+	{typ: "golang", namespace: "github.com/aws/aws-sdk-go-v2", name: "config"},
+	{typ: "golang", namespace: "github.com/aws/aws-sdk-go-v2", name: "credentials"},
+	{typ: "pypi", name: "botocore"},
 	{typ: "pypi", name: "boto3", aws: true},
-	{typ: "maven", namespace: "software.amazon.awssdk", name: "auth", aws: true},
-	{typ: "maven", namespace: "com.amazonaws", name: "aws-java-sdk-core", fileName: true, aws: true},
-	{typ: "npm", name: "aws-sdk", aws: true},
+	{typ: "maven", namespace: "software.amazon.awssdk", name: "auth"},
+	{typ: "maven", namespace: "com.amazonaws", name: "aws-java-sdk-core", fileName: true},
+	{typ: "maven", namespace: "aws.sdk.kotlin", name: "aws-config"},
+	{typ: "npm", name: "aws-sdk"},
 	{typ: "npm", namespace: "@aws-sdk", name: "credential-providers", aws: true},
-	{typ: "npm", namespace: "@aws-sdk", name: "credential-provider-node", aws: true},
-	{typ: "gem", name: "aws-sdk-core", aws: true},
-	{typ: "nuget", name: "AWSSDK.Core", aws: true},
+	{typ: "npm", namespace: "@aws-sdk", name: "credential-provider-node"},
+	{typ: "gem", name: "aws-sdk-core"},
+	{typ: "nuget", name: "AWSSDK.Core"},
 }
 
 // matchName compares a name with w's name (or prefix) the way w's
