@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
@@ -48,7 +49,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	usePullSecrets := fs.Bool("pull-secrets", false, "with --registry: also use each pod's image pull secrets and its service account's, read from the cluster (needs list/watch on secrets and serviceaccounts); default: the --config file's registry.pullSecrets")
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
 	scanLayers := fs.Bool("scan-layers", false, "with --registry: when an image has no SBOM, read its SDK versions from its own files (layers stream from the registry, nothing is written to disk; budgets in the --config file's registry.layers); waits for each scan")
-	var insecure, staleFiles stringList
+	var insecure, staleFiles, associations stringList
+	fs.Var(&associations, "pod-identity-associations", "the JSON of `aws eks list-pod-identity-associations --cluster-name NAME`: pods of the service accounts it lists get EKS Pod Identity credentials, so their AWS SDKs must support it (repeatable)")
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
 	fs.Var(&staleFiles, "stale-tokens", "API-server audit log(s) to read (as stale-tokens does); the service accounts using stale tokens are joined to their workloads with the fix for each (repeatable; further arguments are more files)")
 	preview := fs.String("preview-mode", "", `"enforce": list what would be denied if the namespace were in enforce mode`)
@@ -112,7 +114,11 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		*usePullSecrets = *useRegistry && cc.Registry.PullSecrets
 	}
 
-	// Bad input first: read the audit logs before reaching the cluster.
+	// Bad input first: read the files before reaching the cluster.
+	dir, err := readAssociations(associations)
+	if err != nil {
+		return fail("%v", err)
+	}
 	var subjects []staletoken.Subject
 	if len(staleFiles) > 0 {
 		agg := staletoken.NewAggregator()
@@ -152,6 +158,8 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("API server %s: %v", cfg.Host, err)
 	}
 
+	auditServiceAccounts(ctx, client, *namespace, dir, stderr)
+
 	var evidence engine.EvidenceSource
 	budget := *registryTimeout
 	if *useRegistry {
@@ -172,7 +180,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer src.Close()
 		evidence = src
 	}
-	clusteraudit.Judge(ctx, newEngine(cc, evidence, budget), workloads)
+	clusteraudit.Judge(ctx, newEngine(cc, evidence, budget, dir), workloads)
 	doc := clusteraudit.BuildReport(workloads, clusteraudit.ReportOptions{
 		Namespace: *namespace, StaleTokens: subjects, Preview: *preview != "", Unknown: config.UnknownAction(*unknown),
 	})
@@ -188,6 +196,30 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// auditServiceAccounts reads the service accounts of namespace ("" is all)
+// into dir: their eks.amazonaws.com/role-arn annotation says which
+// workloads use IRSA, once restarted if not yet. A cluster that refuses to
+// list them is said on stderr, and the audit goes on with what the pods
+// show.
+func auditServiceAccounts(ctx context.Context, client *kube.Client, namespace string, dir *awsid.Directory, stderr io.Writer) {
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		l, err := client.ListServiceAccounts(ctx, namespace, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "tokenguard audit: warning: cannot list service accounts (%v); IRSA is judged only where the pods' environment shows it. Grant list on serviceaccounts to judge workloads as they will run.\n", err)
+			return
+		}
+		for i := range l.Items {
+			sa := &l.Items[i]
+			dir.AddServiceAccount(sa.Namespace, sa.Name, sa.Annotations)
+		}
+		if l.Continue == "" {
+			return
+		}
+		opts.Continue = l.Continue
+	}
 }
 
 // auditPullSecretsSync bounds how long audit waits for the pull secrets and
@@ -214,7 +246,8 @@ func auditPullSecrets(ctx context.Context, cfg *rest.Config, client *kube.Client
 		fmt.Fprintf(stderr, "tokenguard audit: warning: cannot read image pull secrets (%v); registry lookups use the local Docker credentials only, so private images may come out unknown. Grant list and watch on secrets and serviceaccounts, or drop --pull-secrets.\n", err)
 		return nil, func() {}
 	}
-	return startPullSecrets(ctx, client, auditPullSecretsSync, slog.New(slog.DiscardHandler))
+	ps, stop := startPullSecrets(ctx, client, auditPullSecretsSync, slog.New(slog.DiscardHandler))
+	return ps.Keychain, stop
 }
 
 // auditRestConfig is --kubeconfig, else the default loading rules

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"time"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -25,8 +28,9 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	registryTimeout := fs.Duration("registry-timeout", 30*time.Second, "with --registry: how long to wait for the registry lookups of one workload's images together")
 	registryDeadline := fs.Duration("registry-deadline", 10*time.Minute, "with --registry: how long the whole run may wait for registries; past it, images not yet looked up are unknown with the reason")
 	scanLayers := fs.Bool("scan-layers", false, "with --registry: when an image has no SBOM, read its SDK versions from its own files (layers stream from the registry, nothing is written to disk; budgets in the --config file's registry.layers); waits for each scan")
-	var insecure stringList
+	var insecure, associations stringList
 	fs.Var(&insecure, "insecure-registry", "with --registry: registry host[:port] reached over plain HTTP or unverified TLS (repeatable)")
+	fs.Var(&associations, "pod-identity-associations", "the JSON of `aws eks list-pod-identity-associations --cluster-name NAME`: pods of the service accounts it lists get EKS Pod Identity credentials, so their AWS SDKs must support it (repeatable)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,6 +64,11 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tokenguard check: --scan-layers reads layers from registries: add --registry")
 		return exitUsage
 	}
+	dir, err := readAssociations(associations)
+	if err != nil {
+		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
+		return exitUsage
+	}
 	var evidence engine.EvidenceSource
 	budget := *registryTimeout
 	if *useRegistry {
@@ -83,7 +92,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *registryDeadline)
 		defer cancel()
 	}
-	if err := checkManifests(ctx, newEngine(cc, evidence, budget), paths, stdin, rep, stderr); err != nil {
+	if err := checkManifests(ctx, newEngine(cc, evidence, budget, dir), dir, paths, stdin, rep, stderr); err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
 	}
@@ -106,18 +115,36 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // checkManifests judges each workload of the manifests at paths with the one
-// evaluation (exemptions included) as it is read, into rep; a path passed
-// over (not a regular file, a link out of its directory) is a note on
-// stderr.
-func checkManifests(ctx context.Context, eng *engine.Engine, paths []string, stdin io.Reader, rep *report.Spool, stderr io.Writer) error {
-	return workload.Walk(paths, stdin, workload.Visitor{
+// evaluation (exemptions included), into rep; a path passed over (not a
+// regular file, a link out of its directory) is a note on stderr.
+// ServiceAccounts in the manifests go into dir (IRSA from their
+// eks.amazonaws.com/role-arn annotation) before any workload is judged,
+// since a service account may follow the Deployment that uses it: files
+// are read twice, the first time for service accounts only, so that
+// workloads are judged as they are read and memory does not grow with
+// them; standard input, which cannot be read twice, is held in memory.
+func checkManifests(ctx context.Context, eng *engine.Engine, dir *awsid.Directory, paths []string, stdin io.Reader, rep *report.Spool, stderr io.Writer) error {
+	addServiceAccount := func(sa workload.ServiceAccount) { dir.AddServiceAccount(sa.Namespace, sa.Name, sa.Annotations) }
+	fromStdin := slices.Contains(paths, "-")
+	if !fromStdin {
+		_ = workload.Walk(paths, nil, workload.Visitor{ServiceAccount: addServiceAccount})
+	}
+	judge := func(w *workload.Workload) error {
+		r := eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.Pod})
+		return rep.Add(report.Result{
+			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
+			Verdict: r.Verdict, Findings: r.Findings,
+			Source: w.Source, Document: w.Document,
+		})
+	}
+	var held []workload.Workload
+	v := workload.Visitor{
 		Workload: func(w workload.Workload) error {
-			r := eng.Evaluate(ctx, engine.Subject{Namespace: w.Namespace, Pod: &w.Pod})
-			return rep.Add(report.Result{
-				Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
-				Verdict: r.Verdict, Findings: r.Findings,
-				Source: w.Source, Document: w.Document,
-			})
+			if fromStdin {
+				held = append(held, w)
+				return nil
+			}
+			return judge(&w)
 		},
 		Error: func(e *workload.DocError) error {
 			return rep.AddError(report.Error{Source: e.Source, Document: e.Document, Field: e.Field, Message: e.Error()})
@@ -126,5 +153,38 @@ func checkManifests(ctx context.Context, eng *engine.Engine, paths []string, std
 		Note: func(e *workload.DocError) {
 			fmt.Fprintf(stderr, "tokenguard check: skipped %v\n", e)
 		},
-	})
+	}
+	if fromStdin {
+		v.ServiceAccount = addServiceAccount
+	} else {
+		v.ServiceAccount = func(workload.ServiceAccount) {} // read already
+	}
+	if err := workload.Walk(paths, stdin, v); err != nil {
+		return err
+	}
+	for i := range held {
+		if err := judge(&held[i]); err != nil {
+			return err
+		}
+		held[i] = workload.Workload{} // let its memory go
+	}
+	return nil
+}
+
+// readAssociations reads --pod-identity-associations files into a new
+// directory; an error names the file.
+func readAssociations(files []string) (*awsid.Directory, error) {
+	dir := &awsid.Directory{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, fmt.Errorf("--pod-identity-associations: %w", err)
+		}
+		_, err = dir.ReadAssociations(io.LimitReader(fh, 64<<20))
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--pod-identity-associations %s: %w", f, err)
+		}
+	}
+	return dir, nil
 }

@@ -143,7 +143,7 @@ func clusterObjects(pods []*corev1.Pod) []runtime.Object {
 
 // serveDenies posts each pod's CREATE to /validate/enforce.
 func serveDenies(t *testing.T, cc *config.Compiled, pods []*corev1.Pod) bool {
-	r := &admission.Reviewer{Engine: newEngine(cc, nil, 0), Unknown: cc.Unknown, Metrics: admission.NewMetrics(prometheus.NewRegistry())}
+	r := &admission.Reviewer{Engine: newEngine(cc, nil, 0, nil), Unknown: cc.Unknown, Metrics: admission.NewMetrics(prometheus.NewRegistry())}
 	h, err := admission.NewHandler(admission.ModeEnforce, r, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func serveDenies(t *testing.T, cc *config.Compiled, pods []*corev1.Pod) bool {
 // previewDenies asks the namespace preview, as when the label turns
 // enforce.
 func previewDenies(t *testing.T, cc *config.Compiled, namespace string, pods []*corev1.Pod) bool {
-	p := &clusteraudit.Previewer{Client: kubetest.New(fake.NewClientset(clusterObjects(pods)...)), Engine: newEngine(cc, nil, 0), Unknown: cc.Unknown}
+	p := &clusteraudit.Previewer{Client: kubetest.New(fake.NewClientset(clusterObjects(pods)...)), Engine: newEngine(cc, nil, 0, nil), Unknown: cc.Unknown}
 	lines, total, err := p.PreviewEnforce(context.Background(), namespace, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func auditDenies(t *testing.T, cc *config.Compiled, namespace string, pods []*co
 	if err != nil {
 		t.Fatal(err)
 	}
-	clusteraudit.Judge(context.Background(), newEngine(cc, nil, 0), ws)
+	clusteraudit.Judge(context.Background(), newEngine(cc, nil, 0, nil), ws)
 	doc := clusteraudit.BuildReport(ws, clusteraudit.ReportOptions{Namespace: namespace, Preview: true, Unknown: cc.Unknown})
 	return len(*doc.WouldBeDenied) > 0
 }

@@ -20,11 +20,11 @@ const pullSecretsSyncTimeout = 15 * time.Second
 // newEngine is the one evaluation of a compiled configuration, with an
 // evidence source (nil: the tag only) and the budget one pod's lookups
 // share (0: none; the registry's own per-image timeout still holds).
-func newEngine(cc *config.Compiled, evidence engine.EvidenceSource, budget time.Duration) *engine.Engine {
+func newEngine(cc *config.Compiled, evidence engine.EvidenceSource, budget time.Duration, aws engine.AWSCredentialSource) *engine.Engine {
 	if evidence == nil {
 		evidence, budget = sdkdetect.TagOnly{}, 0
 	}
-	o := engine.Options{Catalog: cc.Catalog, Evidence: evidence, ControlPlane: cc.ControlPlane, Budget: budget}
+	o := engine.Options{Catalog: cc.Catalog, Evidence: evidence, ControlPlane: cc.ControlPlane, Budget: budget, AWS: aws}
 	if cc.Exempter != nil {
 		o.Exempter = cc.Exempter
 	}
@@ -102,7 +102,7 @@ func newRegistrySource(cc *config.Compiled, o registryOptions) *registry.Source 
 // secrets (registry.pullSecrets) and waits at most syncTimeout for their
 // caches. It returns the credentials of each puller and the function that
 // stops the informers.
-func startPullSecrets(ctx context.Context, client pullsecrets.Client, syncTimeout time.Duration, log *slog.Logger) (registry.Credentials, func()) {
+func startPullSecrets(ctx context.Context, client pullsecrets.Client, syncTimeout time.Duration, log *slog.Logger) (*pullsecrets.PullSecrets, func()) {
 	ps := pullsecrets.New(client, 0)
 	ctx, cancel := context.WithCancel(ctx)
 	ps.Start(ctx)
@@ -114,5 +114,5 @@ func startPullSecrets(ctx context.Context, client pullsecrets.Client, syncTimeou
 	} else {
 		log.Warn("the pull secret and service account caches did not sync in time; lookups use the webhook's own credentials until they do (RBAC: deploy/components/registry-credentials)", "waited", syncTimeout.String())
 	}
-	return ps.Keychain, func() { cancel(); ps.Shutdown() }
+	return ps, func() { cancel(); ps.Shutdown() }
 }

@@ -148,6 +148,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 	// preview and the control-plane version read it.
 	client, clusterErr := clusterClient(f.kubeconfig, 2*time.Second)
 	var evidence engine.EvidenceSource
+	var aws engine.AWSCredentialSource
 	pullSecrets := false
 	if cc.Registry.Enabled {
 		o := registryOptions{extraInsecure: f.insecureRegistries, metrics: registry.NewPrometheusMetrics(reg), log: log,
@@ -157,9 +158,11 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 			if watcher, err := clusterClient(f.kubeconfig, 0); err != nil {
 				log.Warn("registry.pullSecrets is on but the cluster cannot be reached; lookups use the webhook's own credentials only", "error", err.Error())
 			} else {
-				var stop func()
-				o.credentials, stop = startPullSecrets(ctx, watcher, pullSecretsSyncTimeout, log)
+				ps, stop := startPullSecrets(ctx, watcher, pullSecretsSyncTimeout, log)
 				defer stop()
+				// The service account cache also tells which templates
+				// will get IRSA (eks.amazonaws.com/role-arn).
+				o.credentials, aws = ps.Keychain, ps
 				pullSecrets = true
 			}
 		}
@@ -167,7 +170,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		defer src.Close()
 		evidence = src
 	}
-	eng := newEngine(cc, evidence, cc.Registry.Timeout.Duration)
+	eng := newEngine(cc, evidence, cc.Registry.Timeout.Duration, aws)
 	if cc.ControlPlane == nil {
 		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
 	}

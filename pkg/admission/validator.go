@@ -81,7 +81,9 @@ func (r *Reviewer) validate(ctx context.Context, mode Mode, ar *model.AdmissionR
 	if name == "" {
 		name = w.Name
 	}
-	res := r.Engine.Evaluate(ctx, engine.Subject{Namespace: namespace, Pod: &w.Pod})
+	// A Pod has been through the mutating webhooks (IRSA, Pod Identity):
+	// its containers show the credentials they get. A template has not.
+	res := r.Engine.Evaluate(ctx, engine.Subject{Namespace: namespace, Pod: &w.Pod, Mutated: w.Kind == "Pod"})
 	d := engine.Decide(mode, r.Unknown, res.Findings)
 	r.Metrics.exempted(mode, &res.Exemption)
 	r.Metrics.judged(mode, w.Kind, &d, res.Findings)

@@ -46,10 +46,19 @@ func (d *Directory) update(namespace, name string, f func(*account)) {
 	if d.accounts == nil {
 		d.accounts = make(map[key]account)
 	}
-	k := key{namespace, defaultName(name)}
+	k := key{defaultNamespace(namespace), defaultName(name)}
 	a := d.accounts[k]
 	f(&a)
 	d.accounts[k] = a
+}
+
+// defaultNamespace is namespace, or "default" for a manifest that names
+// none (kubectl applies it there unless told otherwise).
+func defaultNamespace(namespace string) string {
+	if namespace == "" {
+		return "default"
+	}
+	return namespace
 }
 
 func defaultName(name string) string {
@@ -88,7 +97,7 @@ func (d *Directory) Len() int { return len(d.accounts) }
 // as serviceAccount ("" is "default") in namespace.
 func (d *Directory) AWSContext(namespace, serviceAccount string) policy.AWSContext {
 	name := defaultName(serviceAccount)
-	a, ok := d.accounts[key{namespace, name}]
+	a, ok := d.accounts[key{defaultNamespace(namespace), name}]
 	if !ok {
 		return policy.AWSContext{}
 	}

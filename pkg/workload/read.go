@@ -84,6 +84,18 @@ type Visitor struct {
 	// Note receives each path a directory walk passed over, with the reason
 	// (ErrNotRegular, ErrLinkOutside).
 	Note func(*DocError)
+	// ServiceAccount, when set, receives each v1 ServiceAccount (instead of
+	// Skipped): its annotations say which AWS credentials its pods get.
+	ServiceAccount func(ServiceAccount)
+}
+
+// ServiceAccount is a v1 ServiceAccount read from the manifests, reduced
+// to its name and annotations.
+type ServiceAccount struct {
+	Namespace, Name string
+	Annotations     map[string]string
+	Source          string
+	Document        int
 }
 
 // Read reads manifests from paths as Walk does and returns all it found.
@@ -533,7 +545,30 @@ func (d *decoder) object(data []byte, item int, listAPIVersion, listKind string)
 		d.list(h)
 		return
 	}
+	if h.Kind == "ServiceAccount" && h.APIVersion == "v1" && d.v.ServiceAccount != nil {
+		var sa struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		}
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &sa); err != nil {
+			field, err := decodeError(err)
+			d.fail(item, object, field, err)
+			return
+		}
+		d.v.ServiceAccount(ServiceAccount{Namespace: h.Metadata.Namespace, Name: h.Metadata.Name,
+			Annotations: sa.Metadata.Annotations, Source: d.source, Document: d.doc})
+		return
+	}
 	isWorkload, supported := classify(h.APIVersion, h.Kind)
+	if d.v.Workload == nil && d.v.Error == nil {
+		// Nobody wants workloads (a pass for service accounts only):
+		// do not decode them.
+		if !isWorkload && d.v.Skipped != nil {
+			d.v.Skipped(h.Kind)
+		}
+		return
+	}
 	if !isWorkload {
 		w, ok := podTemplateCRD(h.APIVersion, h.Kind, data)
 		if !ok {

@@ -34,7 +34,7 @@ func PolicyInputsChanged(old, updated *policy.PodSpec) bool {
 	if old == nil || updated == nil {
 		return old != updated
 	}
-	return old.ServiceAccountName != updated.ServiceAccountName ||
+	return old.ServiceAccountName != updated.ServiceAccountName || old.AWS != updated.AWS ||
 		!equalPtr(old.AutomountServiceAccountToken, updated.AutomountServiceAccountToken) ||
 		!slices.EqualFunc(old.Containers, updated.Containers, sameContainer) ||
 		!slices.EqualFunc(old.Volumes, updated.Volumes, sameVolume)

@@ -30,6 +30,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tokenguard/tokenguard/pkg/awsid"
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // DefaultResync is the informers' resync period.
@@ -156,6 +159,21 @@ func (ps *PullSecrets) Shutdown() {
 // it reports whether they all synced.
 func (ps *PullSecrets) WaitForSync(ctx context.Context) bool {
 	return cache.WaitForCacheSync(ctx.Done(), ps.synced...)
+}
+
+// AWSContext says which AWS credentials the pods of a service account (""
+// is "default") get, from its annotations in the informer cache: IRSA when
+// it has eks.amazonaws.com/role-arn, and the token lifetime it asks for.
+// An unknown service account knows nothing.
+func (ps *PullSecrets) AWSContext(namespace, serviceAccount string) policy.AWSContext {
+	if serviceAccount == "" {
+		serviceAccount = "default"
+	}
+	sa, ok := get[*corev1.ServiceAccount](ps.serviceAccount, namespace, serviceAccount)
+	if !ok || len(sa.Annotations) == 0 {
+		return policy.AWSContext{}
+	}
+	return awsid.FromServiceAccount(serviceAccount, sa.Annotations)
 }
 
 // Keychain returns the credentials a pod of namespace may pull with: its
