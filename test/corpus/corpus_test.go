@@ -199,6 +199,7 @@ func checkGroundTruth(t *testing.T, imgs []Image) {
 						t.Errorf("%s: the file records %q (%v)", w, v, err)
 					}
 				}
+				checkGoLinksOnlyWanted(t, img.Want, platform, files)
 				for _, a := range img.Absent {
 					if data, ok := files[outerPath(a.Path)]; ok && a.Platform == platform {
 						if v, err := recorded(a, data); err == nil && v == a.Version {
@@ -208,6 +209,47 @@ func checkGroundTruth(t *testing.T, imgs []Image) {
 				}
 			}
 		})
+	}
+}
+
+// checkGoLinksOnlyWanted is the other half of a Go program's ground truth:
+// every watched module its build info lists (the replacement's version
+// when replaced) is wanted at that file, so a module linked without go.mod
+// saying so is not left out of Want.
+func checkGoLinksOnlyWanted(t *testing.T, want []WantPackage, platform string, files map[string][]byte) {
+	t.Helper()
+	wanted := map[string]bool{}
+	for _, w := range want {
+		if w.Type == "golang" && w.Platform == platform {
+			wanted[w.Path+" "+w.Namespace+"/"+w.Name+"@"+w.Version] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, w := range want {
+		if w.Type != "golang" || w.Platform != platform || seen[w.Path] {
+			continue
+		}
+		seen[w.Path] = true
+		data, ok := files[w.Path]
+		if !ok {
+			continue // reported above
+		}
+		bi, err := buildinfo.Read(bytes.NewReader(data))
+		if err != nil {
+			continue // reported above
+		}
+		for _, d := range bi.Deps {
+			if !slices.Contains(watchedGoModules, d.Path) {
+				continue
+			}
+			v := d.Version
+			if d.Replace != nil {
+				v = d.Replace.Version
+			}
+			if !wanted[w.Path+" "+d.Path+"@"+v] {
+				t.Errorf("%s (%s) links %s@%s, which Want does not list", w.Path, platform, d.Path, v)
+			}
+		}
 	}
 }
 

@@ -38,11 +38,13 @@ func fileExists(p string) bool {
 }
 
 // goProgram builds testdata/goprog/<prog> (a main package that links
-// k8s.io/client-go at the version its go.mod selects) for linux/<goarch>,
-// CGO_ENABLED=0 with -trimpath and -ldflags="-s -w", from the Go module
-// proxy, and returns the binary. Binaries are kept under
+// k8s.io/client-go or the AWS SDK for Go at the versions its go.mod
+// selects: watchedModules) for linux/<goarch>, CGO_ENABLED=0 with
+// -trimpath and -ldflags="-s -w", from the Go module proxy, and returns
+// the binary. Binaries are kept under
 // dir/gobin/<prog>_linux_<goarch>_<Go version>_<hash of the sources>/ and
-// not rebuilt; a cold build takes one to three minutes per program.
+// not rebuilt (the file is named kube-app whatever the program links); a
+// cold build takes one to three minutes per program.
 func goProgram(t testing.TB, dir, prog, goarch string) string {
 	t.Helper()
 	src := filepath.Join(sourceDir(), "testdata", "goprog", prog)
