@@ -292,6 +292,7 @@ func TestCorpus(t *testing.T) {
 		}
 	})
 	t.Run("tokenguard finds the ground truth", func(t *testing.T) { checkTokenguard(t, host, imgs, refs) })
+	t.Run("AWS SDK verdicts", func(t *testing.T) { checkAWSVerdicts(t, host, refs) })
 	floor := pullFloor(t, imgs, refs)
 	tg := runTokenguardCheck(t, host, imgs, refs)
 	t.Logf("floor (every layer pulled and decompressed, two images at a time): %v; tokenguard check: %v (%.2fx)",
