@@ -74,7 +74,7 @@ func (c *Catalog) containerFindings(pod *PodSpec, ctr *Container, ev *Evidence, 
 					mech, mechKnown = AWSCredentials(pod, ctr)|pod.AWS.Mechanisms, true
 				}
 				if !mech.Has(r.mech) {
-					f.Verdict, f.Reason, f.Advisory = VerdictNotApplicable, ReasonNoAWSCredentials, ""
+					f.Verdict, f.Reason, f.Advisory, f.Minimum = VerdictNotApplicable, ReasonNoAWSCredentials, "", r.Minimum
 				} else {
 					f.versionReason(r, res.Reason)
 				}

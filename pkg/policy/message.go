@@ -141,9 +141,10 @@ func (f *Finding) writeAWSClause(b *strings.Builder) {
 		if f.Detail != "" {
 			w(" (", f.Detail, ")")
 		}
-		w(", so it ", consequenceText(f.Credentials))
 		if f.Advisory != "" {
-			w(" (uncertain: ", f.Advisory, ")")
+			w(" (uncertain: ", f.Advisory, "), so it ", advisoryConsequenceText(f.Credentials))
+		} else {
+			w(", so it ", consequenceText(f.Credentials))
 		}
 		w("; ", f.Fix)
 	case ReasonIncomparable:
@@ -159,6 +160,15 @@ func (f *Finding) writeAWSClause(b *strings.Builder) {
 		f.writeFoundIn(b)
 		w(" with ", mech, ", minimum ", f.Minimum)
 	}
+}
+
+// advisoryConsequenceText is what an AWS SDK below an uncertain minimum
+// may do.
+func advisoryConsequenceText(credentials string) string {
+	if credentials == CredentialsPodIdentity {
+		return "may fail to get credentials or fall back to the node's instance role"
+	}
+	return "may be unable to use the role and fall back to the node's credentials"
 }
 
 // mechanismText names a credential mechanism in a sentence.

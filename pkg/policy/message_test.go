@@ -53,6 +53,7 @@ func TestMessagesGolden(t *testing.T) {
 		{Container: "api", Component: ComponentLegacyTokenSecret, Kind: KindToken, Source: SourcePodSpec, Verdict: VerdictTooOld,
 			Reason: ReasonLegacyTokenSecret, Volume: "legacy", Secret: "api-token-x7k2p", Fix: fixLegacyToken},
 	}
+	findings = append(findings, awsMessageFindings(t, c)...)
 	var b strings.Builder
 	var denying []*Finding
 	for i := range findings {
@@ -99,4 +100,51 @@ func TestMessageDeterministicAndComplete(t *testing.T) {
 	if got := strings.Count(DenialMessage(fs), "update CoreDNS"); got != 40 {
 		t.Errorf("denial of 40 findings names the fix %d times", got)
 	}
+}
+
+// awsMessageFindings are the AWS findings of the golden file, made by
+// Evaluate so that they are what users get: each mechanism too old and
+// meeting its minimum, not-applicable, advisory, and the IRSA token
+// lifetime asked by a service account's annotation.
+func awsMessageFindings(t *testing.T, c *Catalog) []Finding {
+	t.Helper()
+	podIdentity := []EnvVar{{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+		{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Value: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"}}
+	irsa := []EnvVar{{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111122223333:role/reports"},
+		{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}}
+	pkg := func(typ, ns, name, version, source, file string) *Evidence {
+		return &Evidence{Packages: []Package{{Type: typ, Namespace: ns, Name: name, Version: version, Source: source, File: file}}, SBOM: source}
+	}
+	cases := []struct {
+		pod PodSpec
+		ev  *Evidence
+	}{
+		{PodSpec{Containers: []Container{{Name: "uploader", Image: "ghcr.io/acme/uploader:5", Env: podIdentity}}},
+			pkg("golang", "github.com/aws", "aws-sdk-go", "v1.47.10", "layer:go-buildinfo", "/usr/local/bin/uploader")},
+		{PodSpec{Containers: []Container{{Name: "uploader", Image: "ghcr.io/acme/uploader:6", Env: podIdentity}}},
+			pkg("golang", "github.com/aws", "aws-sdk-go", "v1.47.11", "layer:go-buildinfo", "/usr/local/bin/uploader")},
+		{PodSpec{Containers: []Container{{Name: "reports", Image: "ghcr.io/acme/reports:1", Env: irsa}}},
+			pkg("npm", "", "aws-sdk", "2.524.0", "layer:node-package", "/app/node_modules/aws-sdk/package.json")},
+		{PodSpec{Containers: []Container{{Name: "etl", Image: "ghcr.io/acme/etl:3"}}},
+			pkg("pypi", "", "botocore", "1.29.27", "sbom:spdx-referrer", "")},
+		{PodSpec{Containers: []Container{{Name: "billing", Image: "ghcr.io/acme/billing:9", Env: podIdentity}}},
+			pkg("maven", "com.amazonaws", "aws-java-sdk-core", "1.12.700", "sbom:cyclonedx-referrer", "")},
+		{PodSpec{Containers: []Container{{Name: "billing", Image: "ghcr.io/acme/billing:9", Env: irsa}}},
+			pkg("maven", "com.amazonaws", "aws-java-sdk-core", "1.12.500", "sbom:cyclonedx-referrer", "")},
+		{PodSpec{ServiceAccountName: "reports", Containers: []Container{{Name: "reports", Image: "ghcr.io/acme/reports:2"}},
+			AWS: AWSContext{Mechanisms: AWSIRSA, TokenExpiration: "8640000", TokenExpirationFrom: `service account "reports"`}},
+			pkg("npm", "", "aws-sdk", "2.1692.0", "layer:node-package", "/app/node_modules/aws-sdk/package.json")},
+	}
+	var out []Finding
+	for _, tc := range cases {
+		for _, f := range c.Evaluate(&tc.pod, []*Evidence{tc.ev}, Options{}) {
+			if f.Kind == KindAWSSDK || f.Component == ComponentIRSATokenExpiration {
+				out = append(out, f)
+			}
+		}
+	}
+	if len(out) < 12 {
+		t.Fatalf("%d AWS findings, want at least 12: %+v", len(out), out)
+	}
+	return out
 }
