@@ -274,7 +274,9 @@ func RealFix(w *Workload) string {
 	var fixes []string
 	seen := map[string]bool{}
 	for _, f := range w.Findings {
-		if f.Verdict != policy.VerdictTooOld || f.Exempt != "" {
+		// An AWS SDK does not read the Kubernetes token: it is no fix for
+		// a stale one.
+		if f.Verdict != policy.VerdictTooOld || f.Exempt != "" || f.Kind == policy.KindAWSSDK {
 			continue
 		}
 		var s string

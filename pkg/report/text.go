@@ -100,7 +100,7 @@ func writeText(w, errw io.Writer, src source) error {
 		err := src.each(func(res *Result) error {
 			for j := range res.Findings {
 				f := &res.Findings[j]
-				if f.Verdict != want || f.Exempt != "" {
+				if f.Weight() != want || f.Exempt != "" {
 					continue
 				}
 				if !header {
@@ -137,12 +137,15 @@ func sectionTitle(v policy.Verdict) string {
 	if v == policy.VerdictTooOld {
 		return "Too old (these would be denied in an enforce namespace)"
 	}
-	return "Unknown (allowed unless the configuration says unknown: warn|deny)"
+	return "Unknown or uncertain (allowed unless the configuration says unknown: warn|deny; an uncertain minimum warns and never denies)"
 }
 
 func verdictText(f *policy.Finding) string {
-	if f.Exempt != "" {
+	switch {
+	case f.Exempt != "":
 		return string(f.Verdict) + " (exempt)"
+	case f.Advisory != "" && f.Verdict == policy.VerdictTooOld:
+		return string(f.Verdict) + " (uncertain)"
 	}
 	return string(f.Verdict)
 }
