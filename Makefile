@@ -41,7 +41,7 @@ faults: ## the replica fault scenarios at 100 pods/s for 60 s each (FAULTS_RATE=
 	  rc=$$?; grep -v "admission review judged" bin/faults.log | tail -n 60; exit $$rc
 
 .PHONY: layer-bench
-layer-bench: ## the layer-scan corpus (23 images) beside syft, built once from the module proxy: findings, wall time, peak RSS
+layer-bench: ## the layer-scan corpus (27 images) beside syft, built once from the module proxy: findings, wall time, peak RSS
 	LAYER_CORPUS_SYFT=1 ./hack/layer-corpus.sh && \
 	  $(GO) test -count=1 -timeout 60m -run TestCorpus -v ./test/corpus/ | grep -v -e "^=== RUN" -e "^    --- PASS"
 
