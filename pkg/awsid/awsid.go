@@ -24,6 +24,9 @@ const (
 	// AnnotationTokenExpiration sets the lifetime, in seconds, of the token
 	// the webhook projects; on the pod it overrides the service account's.
 	AnnotationTokenExpiration = "eks.amazonaws.com/token-expiration"
+	// AnnotationSkipContainers on a pod names the containers (comma
+	// separated) the webhook does not mutate.
+	AnnotationSkipContainers = "eks.amazonaws.com/skip-containers"
 )
 
 // key is a namespace and service account.
@@ -129,6 +132,7 @@ func FromServiceAccount(name string, annotations map[string]string) policy.AWSCo
 func Merge(pod, sa policy.AWSContext) policy.AWSContext {
 	out := sa
 	out.Mechanisms |= pod.Mechanisms
+	out.SkipContainers = pod.SkipContainers
 	if pod.TokenExpiration != "" {
 		out.TokenExpiration, out.TokenExpirationFrom = pod.TokenExpiration, pod.TokenExpirationFrom
 	}

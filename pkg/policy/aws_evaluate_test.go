@@ -87,3 +87,37 @@ func TestIRSATokenExpiration(t *testing.T) {
 		})
 	}
 }
+
+// TestIRSASkipContainers: the IRSA webhook leaves the containers of
+// eks.amazonaws.com/skip-containers alone, so the service account's IRSA
+// does not reach them; Pod Identity still does.
+func TestIRSASkipContainers(t *testing.T) {
+	c := mustDefault(t)
+	ev := &Evidence{SBOM: "sbom:spdx-referrer", Packages: []Package{
+		{Type: "npm", Name: "aws-sdk", Version: "2.524.0", Source: "sbom:spdx-referrer"}}}
+	pod := PodSpec{
+		Containers: []Container{{Name: "app", Image: "a:1"}, {Name: "sidecar", Image: "s:1"}},
+		AWS:        AWSContext{Mechanisms: AWSIRSA | AWSPodIdentity, SkipContainers: " sidecar ,init"},
+	}
+	fs := c.Evaluate(&pod, []*Evidence{ev, ev}, Options{})
+	verdict := func(ctr, id string) Verdict {
+		for _, f := range fs {
+			if f.Container == ctr && f.Component == id {
+				return f.Verdict
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		ctr, id string
+		want    Verdict
+	}{
+		{"app", "npm:aws-sdk#irsa", VerdictTooOld},
+		{"sidecar", "npm:aws-sdk#irsa", VerdictNotApplicable},
+		{"sidecar", "npm:aws-sdk#pod-identity", VerdictTooOld},
+	} {
+		if got := verdict(tc.ctr, tc.id); got != tc.want {
+			t.Errorf("%s %s: %q, want %s", tc.ctr, tc.id, got, tc.want)
+		}
+	}
+}

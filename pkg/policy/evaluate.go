@@ -71,7 +71,7 @@ func (c *Catalog) containerFindings(pod *PodSpec, ctr *Container, ev *Evidence, 
 				// An AWS SDK reads the credentials of its mechanism, not
 				// the Kubernetes token: the mechanism decides.
 				if !mechKnown {
-					mech, mechKnown = AWSCredentials(pod, ctr)|pod.AWS.Mechanisms, true
+					mech, mechKnown = AWSCredentials(pod, ctr)|pod.AWS.containerMechanisms(ctr.Name), true
 				}
 				if !mech.Has(r.mech) {
 					f.Verdict, f.Reason, f.Advisory, f.Minimum = VerdictNotApplicable, ReasonNoAWSCredentials, "", r.Minimum

@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Verdict is the outcome of one finding or of a whole workload.
 type Verdict string
 
@@ -75,6 +77,32 @@ type AWSContext struct {
 	// TokenExpirationFrom names where TokenExpiration was read
 	// ("pod annotation", `service account "app"`).
 	TokenExpirationFrom string
+	// SkipContainers is the pod's eks.amazonaws.com/skip-containers
+	// annotation: the containers (comma-separated names) the IRSA webhook
+	// leaves alone, so that Mechanisms' IRSA does not reach them.
+	SkipContainers string
+}
+
+// containerMechanisms are the Mechanisms that reach container name: all
+// but IRSA for a container the IRSA webhook skips.
+func (a *AWSContext) containerMechanisms(name string) AWSMechanism {
+	if a.Mechanisms.Has(AWSIRSA) && a.skipsContainer(name) {
+		return a.Mechanisms &^ AWSIRSA
+	}
+	return a.Mechanisms
+}
+
+// skipsContainer reports whether the IRSA webhook leaves container name
+// alone (eks.amazonaws.com/skip-containers).
+func (a *AWSContext) skipsContainer(name string) bool {
+	for s := a.SkipContainers; s != ""; {
+		var item string
+		item, s, _ = strings.Cut(s, ",")
+		if strings.TrimSpace(item) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ContainerKind tells regular, init and ephemeral containers apart.

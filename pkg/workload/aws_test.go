@@ -14,7 +14,7 @@ kind: Deployment
 metadata: {name: reports, namespace: shop, annotations: {eks.amazonaws.com/token-expiration: "1"}}
 spec:
   template:
-    metadata: {annotations: {eks.amazonaws.com/token-expiration: "8640000", other: x}}
+    metadata: {annotations: {eks.amazonaws.com/token-expiration: "8640000", eks.amazonaws.com/skip-containers: "sidecar,init", other: x}}
     spec:
       serviceAccountName: reports
       containers: [{name: app, image: ghcr.io/acme/reports:1}]
@@ -73,7 +73,7 @@ func TestAWSFromManifests(t *testing.T) {
 		t.Errorf("errors %v, want one for document 5 (annotations is not a map)", errs)
 	}
 	want := map[string]policy.AWSContext{
-		"reports": {TokenExpiration: "8640000", TokenExpirationFrom: "pod template"},
+		"reports": {TokenExpiration: "8640000", TokenExpirationFrom: "pod template", SkipContainers: "sidecar,init"},
 		"nightly": {TokenExpiration: "7200", TokenExpirationFrom: "pod template"},
 		"p":       {TokenExpiration: "3600", TokenExpirationFrom: "pod"},
 	}

@@ -152,22 +152,22 @@ func FromObject(obj runtime.Object) (Workload, bool, error) {
 	w.Namespace, w.Name = meta.Namespace, meta.Name
 	w.Pod = PodSpecFromCore(spec)
 	if podMeta != nil {
-		w.Pod.AWS = podAWSContext(w.Kind, podMeta.Annotations[awsid.AnnotationTokenExpiration])
+		w.Pod.AWS = podAWSContext(w.Kind, podMeta.Annotations[awsid.AnnotationTokenExpiration], podMeta.Annotations[awsid.AnnotationSkipContainers])
 	}
 	return w, true, nil
 }
 
 // podAWSContext is what a pod's own annotations say of its AWS
-// credentials: the IRSA token's lifetime.
-func podAWSContext(kind, tokenExpiration string) policy.AWSContext {
-	if tokenExpiration == "" {
-		return policy.AWSContext{}
+// credentials: the IRSA token's lifetime, the containers IRSA skips.
+func podAWSContext(kind, tokenExpiration, skipContainers string) policy.AWSContext {
+	c := policy.AWSContext{SkipContainers: skipContainers}
+	if tokenExpiration != "" {
+		c.TokenExpiration, c.TokenExpirationFrom = tokenExpiration, "pod template"
+		if kind == "Pod" {
+			c.TokenExpirationFrom = "pod"
+		}
 	}
-	from := "pod template"
-	if kind == "Pod" {
-		from = "pod"
-	}
-	return policy.AWSContext{TokenExpiration: tokenExpiration, TokenExpirationFrom: from}
+	return c
 }
 
 // fromUnstructured converts a workload kind through its v1 type (all

@@ -27,6 +27,7 @@ type jsonObject struct {
 // others are skipped without being stored.
 type jsonPodAnnotations struct {
 	TokenExpiration string `json:"eks.amazonaws.com/token-expiration"`
+	SkipContainers  string `json:"eks.amazonaws.com/skip-containers"`
 }
 
 // jsonSpec is the union of a pod spec (Pod) and a controller spec: a Pod's
@@ -373,7 +374,7 @@ func (obj *Object) Workload(group, kind string) (w Workload, ok bool, err error)
 		spec, ann = &obj.Spec.Template.Spec, &obj.Spec.Template.Metadata.Annotations
 	}
 	w.Pod = spec.podSpec()
-	w.Pod.AWS = podAWSContext(kind, ann.TokenExpiration)
+	w.Pod.AWS = podAWSContext(kind, ann.TokenExpiration, ann.SkipContainers)
 	return w, true, nil
 }
 
