@@ -2,6 +2,7 @@ package admission
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,6 +51,27 @@ func (fakeExempter) Image(image string) string {
 }
 func (fakeExempter) Component(string) string { return "" }
 
+// sbomEvidence is the tag-only evidence of the other fixtures, plus the
+// SBOM packages a registry with SPDX referrers would show for a few fixed
+// application images: the AWS SDK fixtures need packages, which tags never
+// give.
+type sbomEvidence struct{ sdkdetect.TagOnly }
+
+var sbomPackages = map[string]policy.Package{
+	"registry.example.com/aws/go-app:v1.47.10":  {Type: "golang", Namespace: "github.com/aws", Name: "aws-sdk-go", Version: "v1.47.10"},
+	"registry.example.com/aws/go-app:v1.47.11":  {Type: "golang", Namespace: "github.com/aws", Name: "aws-sdk-go", Version: "v1.47.11"},
+	"registry.example.com/aws/node-app:2.524.0": {Type: "npm", Name: "aws-sdk", Version: "2.524.0"},
+}
+
+func (s sbomEvidence) Evidence(ctx context.Context, puller policy.Puller, image string) *policy.Evidence {
+	ev := s.TagOnly.Evidence(ctx, puller, image)
+	if p, ok := sbomPackages[image]; ok {
+		p.Source = "sbom:spdx-referrer"
+		ev.Packages, ev.SBOM = []policy.Package{p}, p.Source
+	}
+	return ev
+}
+
 type testServer struct {
 	handlers map[Mode]*Handler
 	reg      *prometheus.Registry
@@ -65,7 +87,7 @@ func newTestServer(t testing.TB, unknown UnknownAction) *testServer {
 	reg := prometheus.NewRegistry()
 	logs := &bytes.Buffer{}
 	r := &Reviewer{
-		Engine:  engine.New(engine.Options{Catalog: c, Evidence: sdkdetect.TagOnly{}, Exempter: fakeExempter{}}),
+		Engine:  engine.New(engine.Options{Catalog: c, Evidence: sbomEvidence{}, Exempter: fakeExempter{}}),
 		Unknown: unknown,
 		Metrics: NewMetrics(reg),
 		Log:     slog.New(slog.NewJSONHandler(logs, nil)),
@@ -397,5 +419,53 @@ func TestConcurrentReviewsOwnTheirBodies(t *testing.T) {
 	}
 	if n > 5 {
 		t.Errorf("... %d failures in all", n)
+	}
+}
+
+// TestAWSCredentialMechanisms pins the AWS SDK fixtures apart from their
+// golden files: the container's environment picks the rule (the same
+// v1.47.10 image is denied with Pod Identity and allowed without AWS
+// credentials), the denial names the mechanism and the version to reach,
+// and a version at the minimum passes silently.
+func TestAWSCredentialMechanisms(t *testing.T) {
+	s := newTestServer(t, UnknownDeny)
+	for _, tt := range []struct {
+		fixture string
+		allowed bool
+		mention []string // in the denial, and in the warn-mode warning
+	}{
+		{"pod-aws-pod-identity-too-old", false, []string{"github.com/aws/aws-sdk-go v1.47.10", "below v1.47.11, the minimum for EKS Pod Identity", "falls back to the node's instance role"}},
+		{"pod-aws-pod-identity-ok", true, nil},
+		{"pod-aws-irsa-too-old", false, []string{"aws-sdk 2.524.0", "below 2.525.0, the minimum for IAM roles for service accounts (IRSA)", "falls back to the node's credentials"}},
+		{"pod-aws-no-credentials", true, nil},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			body := fixture(t, tt.fixture)
+			resp := decodeResponse(t, s.post(ModeEnforce, body, ""))
+			if resp.Allowed != tt.allowed || len(resp.Warnings) != 0 {
+				t.Fatalf("enforce: allowed %v (want %v), warnings %q, result %+v", resp.Allowed, tt.allowed, resp.Warnings, resp.Result)
+			}
+			warn := decodeResponse(t, s.post(ModeWarn, body, ""))
+			if !warn.Allowed {
+				t.Fatalf("warn mode denied: %+v", warn.Result)
+			}
+			if tt.allowed {
+				if len(warn.Warnings) != 0 {
+					t.Errorf("warn mode warns about an allowed pod: %q", warn.Warnings)
+				}
+				return
+			}
+			if len(warn.Warnings) != 1 {
+				t.Fatalf("warn mode: %d warnings, want 1: %q", len(warn.Warnings), warn.Warnings)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(resp.Result.Message, m) {
+					t.Errorf("denial does not say %q: %s", m, resp.Result.Message)
+				}
+				if !strings.Contains(warn.Warnings[0], m) {
+					t.Errorf("warning does not say %q: %s", m, warn.Warnings[0])
+				}
+			}
+		})
 	}
 }

@@ -137,7 +137,7 @@ func (f *Finding) writeAWSClause(b *strings.Builder) {
 	case ReasonBelowMinimum:
 		w("container ", container, " uses ", name, " ", f.Version)
 		f.writeFoundIn(b)
-		w(" with ", mech, ", minimum ", f.Minimum)
+		w(", below ", f.Minimum, ", the minimum for ", mech)
 		if f.Detail != "" {
 			w(" (", f.Detail, ")")
 		}
@@ -150,7 +150,7 @@ func (f *Finding) writeAWSClause(b *strings.Builder) {
 	case ReasonIncomparable:
 		w("cannot check container ", container, ": ", name, " version ", strconv.Quote(f.Version))
 		f.writeFoundIn(b)
-		w(" cannot be compared with the ", mech, " minimum ", f.Minimum, ": ", f.Detail, "; ", f.Fix)
+		w(" cannot be compared with ", f.Minimum, ", the minimum for ", mech, ": ", f.Detail, "; ", f.Fix)
 	case ReasonNoAWSCredentials:
 		w("container ", container, " uses ", name, " ", f.Version)
 		f.writeFoundIn(b)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
 // TestEndToEndPullSecrets: tokenguard serve with registry.pullSecrets and
@@ -58,24 +61,7 @@ func TestEndToEndPullSecrets(t *testing.T) {
 		return host + "/" + repo + ":1.0"
 	}
 
-	config := filepath.Join(work, "tokenguard.yaml")
-	cfgText := fmt.Sprintf("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: deny\n"+
-		"registry:\n  enabled: true\n  pullSecrets: true\n  registries: [%q]\n  insecureRegistries: [%q]\n", host, host)
-	if err := os.WriteFile(config, []byte(cfgText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// No credentials of the machine's Docker config for the webhook.
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	webhook, err := StartWebhook(ctx, c, bin, work, "--config", config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		webhook.Stop()
-		if t.Failed() {
-			t.Logf("tokenguard output:\n%s", tail(webhook.Output(), 60))
-		}
-	})
+	webhook := startPullSecretsWebhook(ctx, t, c, bin, work, host)
 	if out := webhook.Output(); !strings.Contains(out, "reading image pull secrets for registry lookups") {
 		t.Fatalf("the pull secret caches did not sync at start:\n%s", tail(out, 30))
 	}
@@ -222,4 +208,31 @@ func TestEndToEndPullSecrets(t *testing.T) {
 		}
 		deniedBySBOM(t, newPod("builder-account", image, "builder", "missing"))
 	})
+}
+
+// startPullSecretsWebhook starts tokenguard serve with registry lookups to
+// host, registry.pullSecrets on and unknown: deny (so that an admission is
+// the evidence's verdict, not a lookup that failed open), without the
+// credentials of the machine's Docker config; it stops with the test and
+// prints its output when the test failed.
+func startPullSecretsWebhook(ctx context.Context, t *testing.T, c *cluster.Cluster, bin, work, host string) *Webhook {
+	t.Helper()
+	config := filepath.Join(work, "tokenguard.yaml")
+	cfgText := fmt.Sprintf("apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\nunknown: deny\n"+
+		"registry:\n  enabled: true\n  pullSecrets: true\n  registries: [%q]\n  insecureRegistries: [%q]\n", host, host)
+	if err := os.WriteFile(config, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	webhook, err := StartWebhook(ctx, c, bin, work, "--config", config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		webhook.Stop()
+		if t.Failed() {
+			t.Logf("tokenguard output:\n%s", tail(webhook.Output(), 60))
+		}
+	})
+	return webhook
 }
