@@ -169,6 +169,9 @@ func run(ctx context.Context, tokenguard, examples string) error {
 	if err := layerScanning(ctx, client, warnings, apps, counts); err != nil {
 		return err
 	}
+	if err := awsCredentials(ctx, client, apps[2], counts); err != nil {
+		return err
+	}
 	say(fmt.Sprintf("== Summary: %d created, %d created with warnings, %d denied, %d other errors",
 		counts["created"], counts["warned"], counts["denied"], counts["error"]))
 	fmt.Println("   Decisions counted by tokenguard (/metrics):")
@@ -206,9 +209,18 @@ func pushApps(reg *e2e.Registry, work string) ([]app, error) {
 	if err != nil {
 		return nil, err
 	}
+	uploader, err := reg.PushFiles("shop/uploader", "3.0", base, map[string]string{
+		"app/package.json":                      `{"name":"uploader","version":"3.0.0","dependencies":{"aws-sdk":"^2.1500.0"}}`,
+		"app/index.js":                          "require('aws-sdk')\n",
+		"app/node_modules/aws-sdk/package.json": `{"name":"aws-sdk","version":"2.1549.0","main":"lib/aws.js"}`,
+	})
+	if err != nil {
+		return nil, err
+	}
 	apps := []app{
 		{"orders", orders, "node_modules holds @kubernetes/client-node 0.10.2 (the minimum is 0.10.3)"},
 		{"operator", operator, "a Go binary linked with k8s.io/client-go v0.37.2"},
+		{"uploader", uploader, "node_modules holds aws-sdk 2.1549.0 (EKS Pod Identity needs 2.1550.0) and no Kubernetes client"},
 	}
 	for _, a := range apps {
 		fmt.Printf("   %-48s %s\n", a.image, a.holds)
@@ -247,20 +259,43 @@ func layerScanning(ctx context.Context, client kubernetes.Interface, warnings *r
 		}
 		warnings.take()
 		_, err := client.AppsV1().Deployments("shop").Create(ctx, d, metav1.CreateOptions{})
-		what := "shop Deployment/" + a.name
-		switch {
-		case err == nil:
-			counts["created"]++
-			fmt.Printf("   %-45s created\n", what)
-		case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "tokenguard"):
-			counts["denied"]++
-			fmt.Printf("   %-45s DENIED\n      Error from server (Forbidden): %s\n", what, err)
-		default:
-			counts["error"]++
-			fmt.Printf("   %-45s error: %v\n", what, err)
-		}
+		outcome("shop Deployment/"+a.name, err, counts)
 	}
 	return nil
+}
+
+// awsCredentials creates a pod of the uploader image in shop as the EKS
+// Pod Identity webhook leaves it (the agent's URI and token file in its
+// environment): its aws-sdk is too old for that, though it passed as a
+// Deployment without AWS credentials.
+func awsCredentials(ctx context.Context, client kubernetes.Interface, a app, counts map[string]int) error {
+	say("== AWS credentials: the same uploader image, now with EKS Pod Identity (shop is enforce)")
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: a.name + "-pod-identity"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Name: a.name, Image: a.image,
+		Env: []corev1.EnvVar{
+			{Name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", Value: "http://169.254.170.23/v1/credentials"},
+			{Name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Value: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"},
+		},
+	}}}}
+	_, err := client.CoreV1().Pods("shop").Create(ctx, p, metav1.CreateOptions{})
+	what := "shop Pod/" + p.Name
+	outcome(what, err, counts)
+	return nil
+}
+
+// outcome prints and counts what the API server answered a create with.
+func outcome(what string, err error, counts map[string]int) {
+	switch {
+	case err == nil:
+		counts["created"]++
+		fmt.Printf("   %-45s created\n", what)
+	case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "tokenguard"):
+		counts["denied"]++
+		fmt.Printf("   %-45s DENIED\n      Error from server (Forbidden): %s\n", what, err)
+	default:
+		counts["error"]++
+		fmt.Printf("   %-45s error: %v\n", what, err)
+	}
 }
 
 // firstLook says what the first review of an image answered.
