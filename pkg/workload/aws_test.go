@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -108,4 +109,41 @@ func jsonOf(t *testing.T, stream string, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestPodAnnotationsExact: the fast decoder matches annotation keys
+// exactly, as the typed decode's map does (the IRSA webhook reads them so),
+// escapes included.
+func TestPodAnnotationsExact(t *testing.T) {
+	for _, tc := range []struct {
+		annotations string
+		want        string
+	}{
+		{`{"eks.amazonaws.com/token-expiration": "8640000"}`, "8640000"},
+		{`{"EKS.amazonaws.com/token-expiration": "8640000"}`, ""},
+		{`{"eks.amazonaws.com\/token-expiration": "8640000"}`, "8640000"},
+		{`{"\u0065ks.amazonaws.com/token-expiration": "8640000"}`, "8640000"},
+		{`{"kubectl.kubernetes.io/last-applied-configuration": "{\"a\":\"b\\n\"}"}`, ""},
+		{`null`, ""},
+	} {
+		raw := []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","annotations":` + tc.annotations + `},"spec":{"containers":[{"name":"c","image":"i"}]}}`)
+		fj, _, err := FromJSON("", "Pod", raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.annotations, err)
+		}
+		var typed []Workload
+		_ = Walk([]string{"-"}, bytes.NewReader(raw), Visitor{Workload: func(w Workload) error { typed = append(typed, w); return nil }})
+		if len(typed) != 1 {
+			t.Fatalf("%s: typed decode gave %d workloads", tc.annotations, len(typed))
+		}
+		if fj.Pod.AWS.TokenExpiration != tc.want || typed[0].Pod.AWS.TokenExpiration != tc.want {
+			t.Errorf("%s: fast %q, typed %q, want %q", tc.annotations, fj.Pod.AWS.TokenExpiration, typed[0].Pod.AWS.TokenExpiration, tc.want)
+		}
+	}
+	for _, bad := range []string{`[]`, `"x"`, `{"eks.amazonaws.com/token-expiration": 5}`} {
+		raw := []byte(`{"metadata":{"annotations":` + bad + `},"spec":{"containers":[{"name":"c","image":"i"}]}}`)
+		if _, _, err := FromJSON("", "Pod", raw); err == nil {
+			t.Errorf("annotations %s: no error", bad)
+		}
+	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -23,11 +25,42 @@ type jsonObject struct {
 	Spec jsonSpec `json:"spec"`
 }
 
-// jsonPodAnnotations keeps the one pod annotation token rules read; the
-// others are skipped without being stored.
+// jsonPodAnnotations keeps the pod annotations token rules read (the IRSA
+// webhook's), matched exactly as the typed decode's map does: not with
+// encoding/json's case-insensitive struct fields.
+//
+// Most pods carry none, and their annotations cost one pass over bytes
+// encoding/json has scanned already: only annotations that hold
+// "eks.amazonaws.com/ or an escape that could spell it (\u, \/) are
+// decoded, into a map.
 type jsonPodAnnotations struct {
-	TokenExpiration string `json:"eks.amazonaws.com/token-expiration"`
-	SkipContainers  string `json:"eks.amazonaws.com/skip-containers"`
+	TokenExpiration string
+	SkipContainers  string
+}
+
+var (
+	quotedEKSPrefix = []byte(`"eks.amazonaws.com/`)
+	unicodeEscape   = []byte(`\u`)
+	slashEscape     = []byte(`\/`)
+)
+
+func (a *jsonPodAnnotations) UnmarshalJSON(data []byte) error {
+	*a = jsonPodAnnotations{}
+	if len(data) > 0 && data[0] == 'n' { // null
+		return nil
+	}
+	if !bytes.Contains(data, quotedEKSPrefix) && !bytes.Contains(data, unicodeEscape) && !bytes.Contains(data, slashEscape) {
+		if len(data) == 0 || data[0] != '{' {
+			return &json.UnmarshalTypeError{Value: "annotations", Type: reflect.TypeFor[map[string]string]()}
+		}
+		return nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	a.TokenExpiration, a.SkipContainers = m[awsid.AnnotationTokenExpiration], m[awsid.AnnotationSkipContainers]
+	return nil
 }
 
 // jsonSpec is the union of a pod spec (Pod) and a controller spec: a Pod's
