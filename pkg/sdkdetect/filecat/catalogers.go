@@ -1,7 +1,8 @@
 package filecat
 
 // The catalogers' names. A cataloger's findings have the Source
-// "layer:" + its name.
+// "layer:" + its name (go-buildinfo's Rust crates: "layer:" +
+// NameCargoAuditable).
 const (
 	NameGoBuildinfo    = "go-buildinfo"
 	NamePythonMetadata = "python-metadata"
@@ -10,12 +11,21 @@ const (
 	NameDotnetDeps     = "dotnet-deps"
 	NameRubyGemspec    = "ruby-gemspec"
 	NameHaskellConf    = "haskell-package-conf"
+	NameComposer       = "composer-installed"
+
+	// NameCargoAuditable is the Source name of the Rust crates go-buildinfo
+	// reads, in the same pass, from the dependency list cargo auditable
+	// embeds in ELF executables: not a Cataloger of its own, which would
+	// make the layer reader copy every executable to offer it twice.
+	NameCargoAuditable = "cargo-auditable"
 )
 
 // Default returns every cataloger of the package:
 //
 //   - go-buildinfo: the module information of Go executables (ELF, PE,
-//     Mach-O), streamed, with the replacements applied;
+//     Mach-O), streamed, with the replacements applied; and in the same
+//     pass the section .dep-v0 of ELF executables built with cargo
+//     auditable (Rust crates, Source "layer:cargo-auditable");
 //   - python-metadata: *.dist-info/METADATA, *.egg-info/PKG-INFO,
 //     single-file *.egg-info and *.egg/EGG-INFO/PKG-INFO;
 //   - npm-package: node_modules/[@scope/]name/package.json;
@@ -23,7 +33,8 @@ const (
 //     them (pom.properties, then MANIFEST.MF, then the file name);
 //   - dotnet-deps: *.deps.json;
 //   - ruby-gemspec: specifications/NAME-VERSION.gemspec;
-//   - haskell-package-conf: package.conf.d/NAME-VERSION[-ID].conf.
+//   - haskell-package-conf: package.conf.d/NAME-VERSION[-ID].conf;
+//   - composer-installed: vendor/composer/installed.json (PHP).
 //
 // They keep no state between calls: each is safe for concurrent use.
 func Default() []Cataloger {
@@ -35,5 +46,6 @@ func Default() []Cataloger {
 		dotnetDeps{},
 		rubyGemspec{},
 		haskellConf{},
+		composerInstalled{},
 	}
 }

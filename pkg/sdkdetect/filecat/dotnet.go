@@ -47,44 +47,55 @@ func readDepsLibraries(r io.Reader, fn func(name, version string)) error {
 	if err := expectDelim(dec, '{'); err != nil {
 		return err
 	}
+	if ok, err := enterMember(dec, "libraries", '{'); !ok || err != nil {
+		return err
+	}
 	for dec.More() {
-		key, err := objectKey(dec)
+		lib, err := objectKey(dec)
 		if err != nil {
 			return err
 		}
-		if key != "libraries" {
+		typ, err := libraryType(dec)
+		if err != nil {
+			return err
+		}
+		name, version, ok := strings.Cut(lib, "/")
+		if typ == "package" && ok && name != "" && version != "" {
+			fn(name, version)
+		}
+	}
+	return nil
+}
+
+// enterMember reads the members of the object whose '{' dec has read up to
+// the one named key, then the opening delimiter of its value: ok when it
+// is open, the value to be read next. Without such a member, or when its
+// value is of another kind (which is skipped), ok is false.
+func enterMember(dec *json.Decoder, key string, open json.Delim) (ok bool, err error) {
+	for dec.More() {
+		k, err := objectKey(dec)
+		if err != nil {
+			return false, err
+		}
+		if k != key {
 			if err := skipValue(dec); err != nil {
-				return err
+				return false, err
 			}
 			continue
 		}
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return false, err
 		}
-		if tok != json.Delim('{') {
+		if tok != open {
 			if _, ok := tok.(json.Delim); ok {
-				return skipRest(dec)
+				return false, skipRest(dec)
 			}
-			return nil
+			return false, nil
 		}
-		for dec.More() {
-			lib, err := objectKey(dec)
-			if err != nil {
-				return err
-			}
-			typ, err := libraryType(dec)
-			if err != nil {
-				return err
-			}
-			name, version, ok := strings.Cut(lib, "/")
-			if typ == "package" && ok && name != "" && version != "" {
-				fn(name, version)
-			}
-		}
-		return nil
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // libraryType reads a library's object and returns its "type".

@@ -5,13 +5,7 @@ import "testing"
 func TestDotnetDeps(t *testing.T) {
 	deps := readTestdata(t, "dotnet/KubeOperator.deps.json")
 	const path = "/app/KubeOperator.deps.json"
-	tests := []struct {
-		name    string
-		content []byte
-		lim     Limits
-		want    []Found
-		notes   int
-	}{
+	tests := []readCase{
 		{name: "published application", content: deps, want: []Found{
 			found(path, NameDotnetDeps, "nuget", "", "AWSSDK.Core", "3.7.302"),
 			found(path, NameDotnetDeps, "nuget", "", "KubernetesClient", "7.0.4"),
@@ -24,15 +18,7 @@ func TestDotnetDeps(t *testing.T) {
 		{name: "beyond the cap", content: deps, lim: Limits{MaxFileBytes: 1000}, notes: 1},
 		{name: "odd values", content: []byte(`{"libraries": {"KubernetesClient/7.0.4": ["package"], "KubernetesClient": {"type": "package"}, "KubernetesClient/7.0.5": {"type": {"a": 1}}}}`)},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			lim := tc.lim
-			if lim == (Limits{}) {
-				lim = testLimits
-			}
-			checkResult(t, readAll(t, dotnetDeps{}, path, tc.content, lim), tc.want, tc.notes)
-		})
-	}
+	runReadCases(t, dotnetDeps{}, path, tests)
 	for path, want := range map[string]bool{
 		"/app/KubeOperator.deps.json": true, "/app/.deps.json": false, "/app/KubeOperator.runtimeconfig.json": false, "/app/deps.json": false,
 	} {

@@ -1,8 +1,10 @@
-// Package filecat reads Kubernetes client SDK versions out of single files
-// of an image's filesystem: Go executables (module build information),
-// Python distribution metadata, installed Node packages, Java archives,
-// .NET deps.json, Ruby gemspecs and Haskell package configurations. It is
-// not a general SBOM generator: it finds exactly what the catalog needs.
+// Package filecat reads Kubernetes client and AWS SDK versions out of
+// single files of an image's filesystem: Go executables (module build
+// information), Rust executables built with cargo auditable (their
+// embedded dependency list), Python distribution metadata, installed Node
+// packages, Java archives, .NET deps.json, Ruby gemspecs, Haskell package
+// configurations and PHP Composer's installed.json. It is not a general
+// SBOM generator: it finds exactly what the catalog needs.
 //
 // The layer reader (pkg/sdkdetect/layers) streams each layer's tar once and
 // offers every regular file to the catalogers; a cataloger says from the
@@ -39,7 +41,8 @@ type File struct {
 // Found is one package a cataloger found.
 type Found struct {
 	// Package has Type, Namespace, Name, Version (purl identity) and Source
-	// ("layer:go-buildinfo", "layer:python-metadata", ...).
+	// ("layer:go-buildinfo", "layer:python-metadata", ...,
+	// "layer:cargo-auditable" for the Rust crates go-buildinfo reads).
 	Package policy.Package
 	// File is where it was found: the file's Path, or for archives nested in
 	// archives "/app/app.jar!/BOOT-INF/lib/client-java-9.0.0.jar".
@@ -64,7 +67,8 @@ type Result struct {
 // Cataloger reads one kind of file.
 type Cataloger interface {
 	// Name is short and stable ("go-buildinfo"); Source values are
-	// "layer:" + Name.
+	// "layer:" + Name, except go-buildinfo's Rust crates
+	// ("layer:cargo-auditable": see NameCargoAuditable).
 	Name() string
 	// Wants reports whether the cataloger reads f. It is called for every
 	// regular file of every layer: it must be cheap and must not allocate.

@@ -21,13 +21,8 @@ func TestWantedCoversCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ecosystems no cataloger reads yet: their packages come from SBOMs.
-	sbomOnly := map[string]bool{"composer": true, "cargo": true}
 	for _, r := range cat.Rules() {
 		for _, m := range r.Match.PURLs {
-			if sbomOnly[m.Type] {
-				continue
-			}
 			name, prefix := strings.CutSuffix(m.Name, "*")
 			covered := false
 			for _, w := range wantedPackages {
@@ -58,8 +53,9 @@ func TestWantedCoversCatalog(t *testing.T) {
 	}
 }
 
-// TestFoundMatchCatalog reads a Kubernetes SDK of each ecosystem and
-// checks that the catalog matches the identity reported.
+// TestFoundMatchCatalog reads a Kubernetes SDK of each ecosystem (and the
+// AWS SDKs of the ecosystems only AWS rules name) and checks that the
+// catalog matches the identity reported.
 func TestFoundMatchCatalog(t *testing.T) {
 	cat, err := policy.DefaultCatalog()
 	if err != nil {
@@ -80,6 +76,8 @@ func TestFoundMatchCatalog(t *testing.T) {
 		{rubyGemspec{}, "/gems/specifications/kubernetes-io-1.0.0.pre.alpha2.gemspec", readTestdata(t, "ruby/kubernetes-io-1.0.0.pre.alpha2.gemspec")},
 		{rubyGemspec{}, "/gems/specifications/fluent-plugin-kubernetes_metadata_filter-2.11.1.gemspec", readTestdata(t, "ruby/fluent-plugin-kubernetes_metadata_filter-2.11.1.gemspec")},
 		{haskellConf{}, "/store/package.db/kubernetes-client-0.3.0.0-8fL0e3uDxGq1bWvP1WJdHs.conf", readTestdata(t, "haskell/kubernetes-client-0.3.0.0-8fL0e3uDxGq1bWvP1WJdHs.conf")},
+		{composerInstalled{}, "/app/vendor/composer/installed.json", readTestdata(t, "composer/uploader-installed.json")},
+		{goBuildinfo{}, "/usr/local/bin/uploader", readTestdata(t, "rust/uploader-aws-config-1.1.8")},
 	}
 	rules := map[string]bool{}
 	for _, in := range inputs {
@@ -110,8 +108,8 @@ func TestDefault(t *testing.T) {
 		}
 		seen[c.Name()] = true
 	}
-	if len(seen) != 7 {
-		t.Errorf("Default has %d catalogers, want 7", len(seen))
+	if len(seen) != 8 {
+		t.Errorf("Default has %d catalogers, want 8", len(seen))
 	}
 }
 
@@ -146,6 +144,9 @@ func typicalFiles() []File {
 		"/usr/local/bundle/specifications/rails-7.0.0.gemspec",
 		"/var/lib/ghc/package.conf.d/kubernetes-client-0.3.0.0.conf",
 		"/var/lib/ghc/package.conf.d/base-4.15.1.0.conf",
+		"/var/www/html/vendor/composer/installed.json",
+		"/var/www/html/composer.lock",
+		"/var/www/html/vendor/aws/aws-sdk-php/composer.json",
 		"/etc/passwd", "/", "", "x", "/.wh..wh..opq",
 	} {
 		add(p, 1000, text)
@@ -215,8 +216,8 @@ func allocatedBy(fn func()) uint64 {
 }
 
 // TestReadMemoryIsBounded streams large files through the two catalogers
-// of large files and checks what they allocate does not grow with the
-// file.
+// of large files (go-buildinfo, for Go and Rust executables, and
+// java-archive) and checks what they allocate does not grow with the file.
 func TestReadMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams hundreds of MiB: not in -short")
@@ -230,6 +231,24 @@ func TestReadMemoryIsBounded(t *testing.T) {
 		var err error
 		n := allocatedBy(func() {
 			res, err = goBuildinfo{}.Read(File{Path: "/app", Size: size, Head: []byte(elfHead)}, r, Limits{})
+		})
+		if err != nil || len(res.Found) != 1 {
+			t.Fatalf("Read = %+v, %v", res, err)
+		}
+		if n > 1<<20 {
+			t.Errorf("reading a %d MiB executable allocated %d bytes", size>>20, n)
+		}
+		t.Logf("%d MiB executable: %d bytes allocated", size>>20, n)
+	})
+	t.Run("cargo-auditable", func(t *testing.T) {
+		spec := elfSpec{gap: big, zeroGap: true, sections: []elfSec{{name: depSectionName, typ: 1, data: zlibOf(t, depsAWS)}}}
+		head, gap, tail := spec.build()
+		size := int64(len(head) + gap + len(tail))
+		r := io.MultiReader(bytes.NewReader(head), io.LimitReader(zeros{}, int64(gap)), bytes.NewReader(tail))
+		var res Result
+		var err error
+		n := allocatedBy(func() {
+			res, err = goBuildinfo{}.Read(File{Path: "/app", Size: size, Head: head[:HeadSize]}, r, Limits{})
 		})
 		if err != nil || len(res.Found) != 1 {
 			t.Fatalf("Read = %+v, %v", res, err)
@@ -299,6 +318,8 @@ func TestReadErrors(t *testing.T) {
 		{dotnetDeps{}, "/app/app.deps.json", readTestdata(t, "dotnet/KubeOperator.deps.json")},
 		{rubyGemspec{}, "/gems/specifications/kubernetes-io-1.0.0.pre.alpha2.gemspec", readTestdata(t, "ruby/kubernetes-io-1.0.0.pre.alpha2.gemspec")},
 		{haskellConf{}, "/ghc/package.conf.d/kubernetes-client-0.3.0.0.conf", []byte("id: x\nname: kubernetes-client\nversion: 0.3.0.0\n")},
+		{composerInstalled{}, "/app/vendor/composer/installed.json", readTestdata(t, "composer/uploader-installed.json")},
+		{goBuildinfo{}, "/usr/local/bin/uploader", readTestdata(t, "rust/uploader-aws-config-1.1.8")},
 	}
 	boom := errors.New("boom")
 	for _, in := range inputs {

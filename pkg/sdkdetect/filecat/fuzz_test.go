@@ -11,12 +11,17 @@ var fuzzLimits = Limits{MaxFileBytes: 64 << 10}
 // checkRead is the property every fuzz target checks: Read never fails on
 // a reader that does not, gives the same result however the file is split
 // into reads (readAll), and reports only wanted packages, complete, with
-// the cataloger's source, in the file read or an archive nested in it.
+// the cataloger's source (or, for go-buildinfo's Rust crates,
+// cargo-auditable's), in the file read or an archive nested in it.
 func checkRead(t *testing.T, c Cataloger, path string, data []byte) {
 	res := readAll(t, c, path, data, fuzzLimits)
 	for _, f := range res.Found {
 		p := f.Package
-		if p.Type == "" || p.Name == "" || p.Version == "" || p.Source != "layer:"+c.Name() {
+		source := c.Name()
+		if c.Name() == NameGoBuildinfo && p.Type == "cargo" {
+			source = NameCargoAuditable
+		}
+		if p.Type == "" || p.Name == "" || p.Version == "" || p.Source != "layer:"+source {
 			t.Errorf("incomplete finding %+v", f)
 		}
 		if f.File != path && !strings.HasPrefix(f.File, path+"!/") {
@@ -97,5 +102,28 @@ func FuzzGemspecAndConf(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRead(t, rubyGemspec{}, "/gems/specifications/kubernetes-io-1.0.gemspec", data)
 		checkRead(t, haskellConf{}, "/ghc/package.conf.d/kubernetes-client-0.3.0.0.conf", data)
+	})
+}
+
+func FuzzCargoAuditable(f *testing.F) {
+	// Small executables: the fuzzer minimises what it finds, slowly in
+	// large inputs.
+	dep := func(deps string) elfSec { return elfSec{name: depSectionName, typ: 1, data: zlibOf(f, deps)} }
+	for _, deps := range []string{depsAWS, depsOld, depsGit, depsFormat, depsNoList} {
+		f.Add(elfSpec{sections: []elfSec{dep(deps)}}.bytes())
+	}
+	f.Add(elfSpec{class32: true, bigEndian: true, sections: []elfSec{dep(depsAWS)}}.bytes())
+	f.Add(elfSpec{tableFirst: true, sections: []elfSec{dep(depsAWS)}}.bytes())
+	f.Add(elfSpec{sections: []elfSec{{name: ".rodata", typ: 1, data: zlibOf(f, depsOld)}, dep(depsAWS)}}.bytes())
+	f.Fuzz(func(t *testing.T, data []byte) { checkRead(t, goBuildinfo{}, "/usr/local/bin/app", data) })
+}
+
+func FuzzComposer(f *testing.F) {
+	f.Add(readTestdata(f, "composer/uploader-installed.json"))
+	f.Add([]byte(composer1Installed))
+	f.Add([]byte(`{"packages":[{"name":"aws/aws-sdk-php","version":"v3.287.1"},{"name":"aws/aws-sdk-php","version":"dev-master"}]}`))
+	f.Add([]byte(`{"dev":[{"a":null}],"packages":[7,{"name":{}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkRead(t, composerInstalled{}, "/app/vendor/composer/installed.json", data)
 	})
 }

@@ -58,9 +58,10 @@ type goBuildinfo struct{}
 
 func (goBuildinfo) Name() string { return NameGoBuildinfo }
 
-// Wants takes ELF, PE and Mach-O files large enough to be Go executables.
-// (The other catalogers read text and never take such a file, so no file
-// goes to two catalogers.)
+// Wants takes ELF, PE and Mach-O files large enough to be Go executables
+// (Rust executables, with the standard library, are larger too). (The
+// other catalogers read text and never take such a file, so no file goes
+// to two catalogers.)
 func (goBuildinfo) Wants(f File) bool {
 	return f.Size >= minGoExecutable && isExecutableHead(f.Head)
 }
@@ -85,10 +86,21 @@ func isExecutableHead(h []byte) bool {
 	return false
 }
 
+// Read reads the Go module information of f and, in an ELF file that has
+// none, the dependency list cargo auditable embeds in Rust executables
+// (cargoauditable.go), in the same pass: the crates it finds have the
+// Source "layer:cargo-auditable".
 func (c goBuildinfo) Read(f File, r io.Reader, lim Limits) (Result, error) {
 	src := &source{r: r}
 	res := newResults(c.Name())
-	sc := newGoScanner(src, int(lim.capped(goMaxModInfo)))
+	var in io.Reader = src
+	var dep *depScanner
+	if isELFHead(f.Head) {
+		dep = newDepScanner(src, lim)
+		defer dep.close()
+		in = dep
+	}
+	sc := newGoScanner(in, int(lim.capped(goMaxModInfo)))
 	sc.scan()
 	switch {
 	case sc.info != nil:
@@ -100,7 +112,16 @@ func (c goBuildinfo) Read(f File, r io.Reader, lim Limits) (Result, error) {
 	case sc.goExe:
 		res.note(f.Path, noModInfo)
 	case sc.packed:
-		res.note(f.Path, "executable packed with UPX: its Go module information, if any, cannot be read")
+		res.note(f.Path, "executable packed with UPX: its Go module information or Rust dependency list, if any, cannot be read")
+	}
+	if dep != nil && sc.info == nil && !sc.goExe {
+		// Not a Go executable: the scanner read the file to its end.
+		rust := newResults(NameCargoAuditable)
+		dep.report(rust, f.Path)
+		res.res.Found = append(res.res.Found, rust.res.Found...)
+		for _, n := range rust.res.Notes {
+			res.note(n.File, n.Reason)
+		}
 	}
 	return src.finish(f, res)
 }

@@ -87,3 +87,26 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// readCase is one input of a cataloger and what it must find.
+type readCase struct {
+	name    string
+	content []byte
+	lim     Limits // zero: testLimits
+	want    []Found
+	notes   int
+}
+
+// runReadCases reads each case's content as the file at path with c.
+func runReadCases(t *testing.T, c Cataloger, path string, cases []readCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := tc.lim
+			if lim == (Limits{}) {
+				lim = testLimits
+			}
+			checkResult(t, readAll(t, c, path, tc.content, lim), tc.want, tc.notes)
+		})
+	}
+}

@@ -52,6 +52,8 @@ var wantedPackages = [...]wanted{
 	{typ: "npm", namespace: "@aws-sdk", name: "credential-provider-node"},
 	{typ: "gem", name: "aws-sdk-core"},
 	{typ: "nuget", name: "AWSSDK.Core"},
+	{typ: "composer", namespace: "aws", name: "aws-sdk-php"},
+	{typ: "cargo", name: "aws-config"},
 }
 
 // matchName compares a name with w's name (or prefix) the way w's
