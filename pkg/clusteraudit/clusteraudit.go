@@ -199,7 +199,10 @@ func group(pods []corev1.Pod, owners map[types.UID]*metav1.OwnerReference) []Wor
 		if !templates[k][tmpl] {
 			templates[k][tmpl] = true
 			w.Evaluated = append(w.Evaluated, p.Name)
-			w.specs = append(w.specs, workload.PodSpecFromCore(&p.Spec))
+			// FromObject, not PodSpecFromCore alone: the pod's IRSA
+			// annotations (skip-containers) count too.
+			pw, _, _ := workload.FromObject(p)
+			w.specs = append(w.specs, pw.Pod)
 		}
 	}
 	for i := range out {

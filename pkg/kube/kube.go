@@ -118,6 +118,22 @@ func (c *Client) ListPods(ctx context.Context, namespace string, opts metav1.Lis
 	return l, list(ctx, c.core, "pods", namespace, opts, l)
 }
 
+// WatchPods watches the pods of namespace ("" is every namespace).
+func (c *Client) WatchPods(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	return watchResource(ctx, c.core, "pods", namespace, opts)
+}
+
+// WatchReplicaSets watches the replica sets of namespace ("" is every
+// namespace).
+func (c *Client) WatchReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	return watchResource(ctx, c.apps, "replicasets", namespace, opts)
+}
+
+// WatchJobs watches the jobs of namespace ("" is every namespace).
+func (c *Client) WatchJobs(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	return watchResource(ctx, c.batch, "jobs", namespace, opts)
+}
+
 // ListReplicaSets lists the replica sets of namespace ("" is every
 // namespace).
 func (c *Client) ListReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (*appsv1.ReplicaSetList, error) {

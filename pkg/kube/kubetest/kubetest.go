@@ -33,6 +33,21 @@ func (c *Clientset) ListPods(ctx context.Context, namespace string, opts metav1.
 	return l, kube.WrapError("list", "pods", namespace, opts, err)
 }
 
+func (c *Clientset) WatchPods(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	w, err := c.CS.CoreV1().Pods(namespace).Watch(ctx, opts)
+	return w, kube.WrapError("watch", "pods", namespace, opts, err)
+}
+
+func (c *Clientset) WatchReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	w, err := c.CS.AppsV1().ReplicaSets(namespace).Watch(ctx, opts)
+	return w, kube.WrapError("watch", "replicasets", namespace, opts, err)
+}
+
+func (c *Clientset) WatchJobs(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
+	w, err := c.CS.BatchV1().Jobs(namespace).Watch(ctx, opts)
+	return w, kube.WrapError("watch", "jobs", namespace, opts, err)
+}
+
 func (c *Clientset) ListReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (*appsv1.ReplicaSetList, error) {
 	l, err := c.CS.AppsV1().ReplicaSets(namespace).List(ctx, opts)
 	return l, kube.WrapError("list", "replicasets", namespace, opts, err)

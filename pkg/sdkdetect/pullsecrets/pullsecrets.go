@@ -19,7 +19,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -32,6 +31,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tokenguard/tokenguard/pkg/awsid"
+	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
@@ -51,14 +51,10 @@ type Client interface {
 // PullSecrets answers "which registry credentials may this pod use" from
 // informer caches. Create it with New, then Start and WaitForSync.
 type PullSecrets struct {
-	informers      []cache.SharedIndexInformer
+	// Informers: Start, WaitForSync, Shutdown.
+	kube.Informers
 	serviceAccount cache.Indexer   // *corev1.ServiceAccount by "namespace/name"
 	secrets        []cache.Indexer // *corev1.Secret by "namespace/name", one per type
-	synced         []cache.InformerSynced
-
-	mu      sync.Mutex
-	started bool
-	running sync.WaitGroup
 }
 
 // New returns PullSecrets reading through client. Nothing is sent before
@@ -69,42 +65,19 @@ func New(client Client, resync time.Duration) *PullSecrets {
 	}
 	ps := &PullSecrets{}
 	sa := newInformer(client, &corev1.ServiceAccount{}, "serviceaccounts", resync,
-		listWatch(client.ListServiceAccounts, client.WatchServiceAccounts, ""))
+		kube.ListWatch(client.ListServiceAccounts, client.WatchServiceAccounts, ""))
 	ps.serviceAccount = sa.GetIndexer()
-	ps.add(sa)
+	ps.Add(sa)
 	// A field selector takes one value per field, hence one informer per
 	// secret type.
 	for _, t := range []corev1.SecretType{corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg} {
 		selector := fields.OneTermEqualSelector("type", string(t)).String()
 		inf := newInformer(client, &corev1.Secret{}, "secrets of type "+string(t), resync,
-			listWatch(client.ListSecrets, client.WatchSecrets, selector))
+			kube.ListWatch(client.ListSecrets, client.WatchSecrets, selector))
 		ps.secrets = append(ps.secrets, inf.GetIndexer())
-		ps.add(inf)
+		ps.Add(inf)
 	}
 	return ps
-}
-
-// listWatch lists and watches with list and watchFn in every namespace,
-// with fieldSelector.
-func listWatch[L runtime.Object](
-	list func(context.Context, string, metav1.ListOptions) (L, error),
-	watchFn func(context.Context, string, metav1.ListOptions) (watch.Interface, error),
-	fieldSelector string,
-) *cache.ListWatch {
-	return &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = fieldSelector
-			l, err := list(ctx, metav1.NamespaceAll, o)
-			if err != nil {
-				return nil, err // not a typed nil
-			}
-			return l, nil
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = fieldSelector
-			return watchFn(ctx, metav1.NamespaceAll, o)
-		},
-	}
 }
 
 // newInformer is an informer of lw's objects, keyed "namespace/name"
@@ -125,40 +98,6 @@ func stripManagedFields(obj any) (any, error) {
 		m.SetManagedFields(nil)
 	}
 	return obj, nil
-}
-
-func (ps *PullSecrets) add(inf cache.SharedIndexInformer) {
-	ps.informers = append(ps.informers, inf)
-	ps.synced = append(ps.synced, inf.HasSynced)
-}
-
-// Start starts the informers; they stop when ctx ends (call Shutdown to
-// wait for them). Later calls do nothing.
-func (ps *PullSecrets) Start(ctx context.Context) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.started {
-		return
-	}
-	ps.started = true
-	for _, inf := range ps.informers {
-		ps.running.Add(1)
-		go func() {
-			defer ps.running.Done()
-			inf.RunWithContext(ctx)
-		}()
-	}
-}
-
-// Shutdown waits for the informers to stop, after Start's ctx has ended.
-func (ps *PullSecrets) Shutdown() {
-	ps.running.Wait()
-}
-
-// WaitForSync waits until every informer has listed once, or ctx ends;
-// it reports whether they all synced.
-func (ps *PullSecrets) WaitForSync(ctx context.Context) bool {
-	return cache.WaitForCacheSync(ctx.Done(), ps.synced...)
 }
 
 // AWSContext says which AWS credentials the pods of a service account (""
