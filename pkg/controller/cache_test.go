@@ -18,6 +18,7 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/pkg/workload"
+	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
 // TestStripPodKeepsWhatIsJudged: a stripped pod converts to the same pod
@@ -61,7 +62,7 @@ func TestStripPodKeepsWhatIsJudged(t *testing.T) {
 // from the cache are those grouped from LIST requests, and pod changes
 // reach the callback.
 func TestCacheServesCollect(t *testing.T) {
-	c := startCluster(t)
+	c := cluster.StartForTest(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cs, err := kubernetes.NewForConfig(c.Config)

@@ -9,26 +9,6 @@ import (
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
-// startCluster starts etcd and kube-apiserver on 127.0.0.1 for a test.
-func startCluster(t *testing.T) *cluster.Cluster {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts etcd and kube-apiserver")
-	}
-	bin, err := cluster.BinDir(nil)
-	if err != nil {
-		t.Fatalf("control-plane binaries: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{BinDir: bin, WorkDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("control plane: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
-	return c
-}
-
 // replica is one controller replica in the test: when it leads, from
 // when to when.
 type replica struct {
@@ -83,7 +63,7 @@ func (ts *terms) first(who string, d time.Duration) (term, bool) {
 // SIGKILL), the other leads within the lease duration plus a retry
 // period; when it stops cleanly (rolling restart), the other leads at once.
 func TestLeaderTakeover(t *testing.T) {
-	c := startCluster(t)
+	c := cluster.StartForTest(t, cluster.Options{})
 	const lease, renew, retry = 3 * time.Second, 2 * time.Second, 250 * time.Millisecond
 	for _, tc := range []struct {
 		name    string

@@ -24,7 +24,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
@@ -32,8 +31,6 @@ import (
 // reportsModule is the Go module whose types Build returns; its CRD
 // manifest is read from the module cache, at the version go.mod requires.
 const reportsModule = "github.com/openreports/reports-api"
-
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // strict makes the API server refuse any field its schema lacks.
 var strict = metav1.CreateOptions{FieldValidation: "Strict"}
@@ -46,30 +43,23 @@ var strict = metav1.CreateOptions{FieldValidation: "Strict"}
 // summary, results), print `kubectl get` columns from their summary, and
 // are garbage-collected with the Deployment that owns them.
 func TestAgainstAPIServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts etcd, kube-apiserver and kube-controller-manager (skipped with -short)")
-	}
-	bin, err := cluster.BinDir(testLog{t})
-	if err != nil {
-		if os.Getenv(cluster.EnvBinDir) != "" {
-			t.Fatalf("control-plane binaries: %v", err)
-		}
-		t.Skipf("no control-plane binaries (build them with hack/e2e-binaries.sh, or set $%s): %v", cluster.EnvBinDir, err)
-	}
+	c := cluster.StartForTest(t, cluster.Options{Log: testLog{t}, ControllerManager: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{BinDir: bin, WorkDir: t.TempDir(), Log: testLog{t}, ControllerManager: true})
-	if err != nil {
-		t.Fatalf("control plane: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
 	dyn := dynamic.NewForConfigOrDie(c.Config)
 	quiet := rest.CopyConfig(c.Config)
 	quiet.WarningHandler = rest.NoWarnings{} // the long Deployment name is "not a DNS label"
 	cs := kubernetes.NewForConfigOrDie(quiet)
 
-	installCRD(ctx, t, dyn, filepath.Join(moduleDir(t, reportsModule), "config", "crd", "openreports.io_reports.yaml"))
-	installCRD(ctx, t, dyn, filepath.Join("testdata", "wgpolicyk8s.io_policyreports.yaml"))
+	for _, f := range []string{filepath.Join(moduleDir(t, reportsModule), "config", "crd", "openreports.io_reports.yaml"), filepath.Join("testdata", "wgpolicyk8s.io_policyreports.yaml")} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.InstallCRD(ctx, b); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
 
 	const ns = "shop"
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
@@ -165,45 +155,6 @@ func moduleDir(t *testing.T, module string) string {
 		t.Fatalf("go list -m %s: %v (run go mod download)", module, err)
 	}
 	return dir
-}
-
-// installCRD creates the CRD in file and waits until it is established and
-// its resource is served.
-func installCRD(ctx context.Context, t *testing.T, dyn dynamic.Interface, file string) {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crd unstructured.Unstructured
-	if err := yaml.Unmarshal(b, &crd.Object); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	if _, err := dyn.Resource(crdResource).Create(ctx, &crd, strict); err != nil {
-		t.Fatalf("create CRD %s: %v", crd.GetName(), err)
-	}
-	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
-	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
-	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
-	version, _, _ := unstructured.NestedString(versions[0].(map[string]any), "name")
-	res := schema.GroupVersionResource{Group: group, Version: version, Resource: plural}
-	poll(ctx, t, "CRD "+crd.GetName()+" established and served", func() (bool, error) {
-		got, err := dyn.Resource(crdResource).Get(ctx, crd.GetName(), metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-		established := false
-		for _, c := range conds {
-			m := c.(map[string]any)
-			established = established || m["type"] == "Established" && m["status"] == "True"
-		}
-		if !established {
-			return false, nil
-		}
-		_, err = dyn.Resource(res).List(ctx, metav1.ListOptions{Limit: 1})
-		return err == nil, nil
-	})
 }
 
 func createDeployment(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name string) *appsv1.Deployment {
