@@ -47,6 +47,11 @@ type Workload struct {
 	Kind      string
 	Namespace string
 	Name      string
+	// APIVersion and UID identify the workload object (from the owner
+	// reference that leads to it, or the bare Pod's own), for objects
+	// owned by it such as the controller's reports.
+	APIVersion string
+	UID        types.UID
 	// Pods are the names of its pods, sorted.
 	Pods []string
 	// ServiceAccounts are the service accounts its pods run as, sorted.
@@ -148,10 +153,10 @@ type key struct{ kind, namespace, name string }
 
 // owner returns the workload a pod belongs to and the key of its pod
 // template within that workload.
-func owner(p *corev1.Pod, owners map[types.UID]*metav1.OwnerReference) (key, string) {
+func owner(p *corev1.Pod, owners map[types.UID]*metav1.OwnerReference) (key, string, objectRef) {
 	c := metav1.GetControllerOf(p)
 	if c == nil || c.Kind == "Node" { // bare, or a static (mirror) pod
-		return key{"Pod", p.Namespace, p.Name}, "pod/" + p.Name
+		return key{"Pod", p.Namespace, p.Name}, "pod/" + p.Name, objectRef{"v1", p.UID}
 	}
 	switch c.Kind {
 	case "ReplicaSet", "Job":
@@ -160,15 +165,21 @@ func owner(p *corev1.Pod, owners map[types.UID]*metav1.OwnerReference) (key, str
 		// Deployment or CronJob, or a custom one (Argo Rollouts' Rollout,
 		// KEDA's ScaledJob), one template per ReplicaSet or Job.
 		if up, ok := owners[c.UID]; ok && up != nil {
-			return key{up.Kind, p.Namespace, up.Name}, template
+			return key{up.Kind, p.Namespace, up.Name}, template, objectRef{up.APIVersion, up.UID}
 		}
-		return key{c.Kind, p.Namespace, c.Name}, template
+		return key{c.Kind, p.Namespace, c.Name}, template, objectRef{c.APIVersion, c.UID}
 	case "StatefulSet", "DaemonSet":
-		return key{c.Kind, p.Namespace, c.Name}, p.Labels[appsv1.ControllerRevisionHashLabelKey]
+		return key{c.Kind, p.Namespace, c.Name}, p.Labels[appsv1.ControllerRevisionHashLabelKey], objectRef{c.APIVersion, c.UID}
 	}
 	// ReplicationController, and controllers tokenguard does not know
 	// (custom resources): the controller itself, one template.
-	return key{c.Kind, p.Namespace, c.Name}, ""
+	return key{c.Kind, p.Namespace, c.Name}, "", objectRef{c.APIVersion, c.UID}
+}
+
+// objectRef is a workload object's API version and UID.
+type objectRef struct {
+	apiVersion string
+	uid        types.UID
 }
 
 func group(pods []corev1.Pod, owners map[types.UID]*metav1.OwnerReference) []Workload {
@@ -184,12 +195,12 @@ func group(pods []corev1.Pod, owners map[types.UID]*metav1.OwnerReference) []Wor
 	var out []Workload
 	for i := range pods {
 		p := &pods[i]
-		k, tmpl := owner(p, owners)
+		k, tmpl, ref := owner(p, owners)
 		n, ok := index[k]
 		if !ok {
 			n = len(out)
 			index[k] = n
-			out = append(out, Workload{Kind: k.kind, Namespace: k.namespace, Name: k.name})
+			out = append(out, Workload{Kind: k.kind, Namespace: k.namespace, Name: k.name, APIVersion: ref.apiVersion, UID: ref.uid})
 			templates[k] = map[string]bool{}
 			sas[k] = map[string]bool{}
 		}

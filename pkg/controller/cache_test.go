@@ -128,8 +128,11 @@ func TestCacheServesCollect(t *testing.T) {
 	if len(fromCache) != 2 || !reflect.DeepEqual(fromCache, fromAPI) {
 		t.Fatalf("from the cache:\n%+v\nfrom the API:\n%+v", fromCache, fromAPI)
 	}
-	if fromCache[0].Kind != "Deployment" || len(fromCache[0].Pods) != 2 {
-		t.Errorf("workloads %+v", fromCache)
+	if w := fromCache[0]; w.Kind != "Deployment" || len(w.Pods) != 2 || w.UID != d.UID || w.APIVersion != "apps/v1" {
+		t.Errorf("workloads %+v, want Deployment api (uid %s) with 2 pods", fromCache, d.UID)
+	}
+	if w := fromCache[1]; w.Kind != "Pod" || w.Name != "debug" || w.UID == "" || w.APIVersion != "v1" {
+		t.Errorf("bare pod %+v", w)
 	}
 	if n := events.Load(); n < 3 {
 		t.Errorf("%d pod events, want the 3 pods", n)
