@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenguard/tokenguard/pkg/kube"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
@@ -64,6 +65,10 @@ func (ts *terms) first(who string, d time.Duration) (term, bool) {
 // period; when it stops cleanly (rolling restart), the other leads at once.
 func TestLeaderTakeover(t *testing.T) {
 	c := cluster.StartForTest(t, cluster.Options{})
+	client, err := kube.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const lease, renew, retry = 3 * time.Second, 2 * time.Second, 250 * time.Millisecond
 	for _, tc := range []struct {
 		name    string
@@ -81,7 +86,7 @@ func TestLeaderTakeover(t *testing.T) {
 				r := &replica{name: name, cancel: cancel, done: make(chan struct{})}
 				go func() {
 					defer close(r.done)
-					err := RunLeader(ctx, c.Config, LeaderOptions{Namespace: "default", Name: leaseName, Identity: name,
+					err := RunLeader(ctx, client, LeaderOptions{Namespace: "default", Name: leaseName, Identity: name,
 						LeaseDuration: lease, RenewDeadline: renew, RetryPeriod: retry, ReleaseOnCancel: tc.release}, ts.lead(name))
 					if err != nil {
 						t.Errorf("%s: %v", name, err)
@@ -128,5 +133,8 @@ func TestLeaderTakeover(t *testing.T) {
 func TestRunLeaderOptions(t *testing.T) {
 	if err := RunLeader(context.Background(), nil, LeaderOptions{Name: "x"}, func(context.Context) {}); err == nil {
 		t.Error("missing namespace and identity: no error")
+	}
+	if err := RunLeader(context.Background(), nil, LeaderOptions{Namespace: "n", Name: "x", Identity: "a"}, func(context.Context) {}); err == nil {
+		t.Error("no client: no error")
 	}
 }

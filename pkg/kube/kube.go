@@ -1,8 +1,8 @@
 // Package kube is tokenguard's narrow client of the Kubernetes API: only
-// the requests the webhook and the audit command send (list pods, replica
-// sets and jobs; list and watch service accounts and secrets; the server
-// version), on k8s.io/client-go/rest with a scheme of core/v1, apps/v1 and
-// batch/v1 only.
+// the requests the webhook, the audit command and the controller send (list
+// and watch pods, replica sets, jobs, service accounts and secrets; the
+// controller's Lease; the server version), on k8s.io/client-go/rest with a
+// scheme of core/v1, apps/v1, batch/v1 and coordination.k8s.io/v1 only.
 //
 // The generated clientset (k8s.io/client-go/kubernetes), its informers,
 // listers and discovery client register every API group of Kubernetes:
@@ -24,6 +24,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -50,13 +51,14 @@ func init() {
 	utilruntime.Must(corev1.AddToScheme(scheme))
 	utilruntime.Must(appsv1.AddToScheme(scheme))
 	utilruntime.Must(batchv1.AddToScheme(scheme))
+	utilruntime.Must(coordinationv1.AddToScheme(scheme))
 }
 
 // Client reads the resources tokenguard needs. Its methods are safe for
 // concurrent use.
 type Client struct {
-	core, apps, batch rest.Interface
-	host              string
+	core, apps, batch, coordination rest.Interface
+	host                            string
 }
 
 // NewForConfig returns a Client for cfg (not modified). Without a
@@ -93,6 +95,7 @@ func NewForConfigAndClient(cfg *rest.Config, httpClient *http.Client) (*Client, 
 		{corev1.SchemeGroupVersion, "/api", &client.core},
 		{appsv1.SchemeGroupVersion, "/apis", &client.apps},
 		{batchv1.SchemeGroupVersion, "/apis", &client.batch},
+		{coordinationv1.SchemeGroupVersion, "/apis", &client.coordination},
 	} {
 		c := rest.CopyConfig(cfg)
 		c.GroupVersion = &g.gv
@@ -169,6 +172,28 @@ func (c *Client) ListSecrets(ctx context.Context, namespace string, opts metav1.
 // WatchSecrets watches the secrets of namespace ("" is every namespace).
 func (c *Client) WatchSecrets(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error) {
 	return watchResource(ctx, c.core, "secrets", namespace, opts)
+}
+
+// GetLease reads a coordination.k8s.io/v1 Lease (leader election).
+func (c *Client) GetLease(ctx context.Context, namespace, name string) (*coordinationv1.Lease, error) {
+	l := &coordinationv1.Lease{}
+	err := c.coordination.Get().Namespace(namespace).Resource("leases").Name(name).Do(ctx).Into(l)
+	return l, WrapError("get", "lease "+name, namespace, metav1.ListOptions{}, err)
+}
+
+// CreateLease creates a Lease.
+func (c *Client) CreateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	out := &coordinationv1.Lease{}
+	err := c.coordination.Post().Namespace(l.Namespace).Resource("leases").Body(l).Do(ctx).Into(out)
+	return out, WrapError("create", "lease "+l.Name, l.Namespace, metav1.ListOptions{}, err)
+}
+
+// UpdateLease replaces a Lease; its resourceVersion makes it conditional
+// (a Conflict error when another replica wrote first).
+func (c *Client) UpdateLease(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	out := &coordinationv1.Lease{}
+	err := c.coordination.Put().Namespace(l.Namespace).Resource("leases").Name(l.Name).Body(l).Do(ctx).Into(out)
+	return out, WrapError("update", "lease "+l.Name, l.Namespace, metav1.ListOptions{}, err)
 }
 
 // ServerVersion asks the API server for its version (GET /version).
