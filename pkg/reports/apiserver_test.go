@@ -3,10 +3,8 @@ package reports
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -51,13 +49,13 @@ func TestAgainstAPIServer(t *testing.T) {
 	quiet.WarningHandler = rest.NoWarnings{} // the long Deployment name is "not a DNS label"
 	cs := kubernetes.NewForConfigOrDie(quiet)
 
-	for _, f := range []string{filepath.Join(moduleDir(t, reportsModule), "config", "crd", "openreports.io_reports.yaml"), filepath.Join("testdata", "wgpolicyk8s.io_policyreports.yaml")} {
-		b, err := os.ReadFile(f)
-		if err != nil {
+	policyReportCRD, err := os.ReadFile(filepath.Join("testdata", "wgpolicyk8s.io_policyreports.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, crd := range [][]byte{cluster.ModuleFile(t, reportsModule, "config/crd/openreports.io_reports.yaml"), policyReportCRD} {
+		if err := c.InstallCRD(ctx, crd); err != nil {
 			t.Fatal(err)
-		}
-		if err := c.InstallCRD(ctx, b); err != nil {
-			t.Fatalf("%s: %v", f, err)
 		}
 	}
 
@@ -139,22 +137,6 @@ func TestAgainstAPIServer(t *testing.T) {
 			t.Logf("reports garbage-collected %s after the Deployment's deletion", time.Since(start).Round(time.Second))
 		})
 	}
-}
-
-// moduleDir is the module cache directory of module at the version go.mod
-// requires.
-func moduleDir(t *testing.T, module string) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
-	dir := strings.TrimSpace(string(out))
-	if err != nil || dir == "" {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			err = errors.New(string(ee.Stderr))
-		}
-		t.Fatalf("go list -m %s: %v (run go mod download)", module, err)
-	}
-	return dir
 }
 
 func createDeployment(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, name string) *appsv1.Deployment {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +101,23 @@ func (c *Cluster) InstallCRD(ctx context.Context, manifest []byte) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// ModuleFile reads the file rel of a module the build uses (a CRD shipped
+// in a Go module, say) from the module cache: the version go.mod selects.
+func ModuleFile(t testing.TB, module, rel string) []byte {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		if ee, ok := err.(*exec.ExitError); ok {
+			err = fmt.Errorf("%w: %s", err, ee.Stderr)
+		}
+		t.Fatalf("go list -m %s: %v (run go mod download)", module, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
