@@ -29,6 +29,7 @@ Usage:
   tokenguard check [flags] PATH...         evaluate manifests offline (files, directories, - for stdin)
   tokenguard audit [flags]                 evaluate the workloads running in a cluster (kubeconfig)
   tokenguard stale-tokens [flags] PATH...  report service accounts using stale tokens, from API-server audit logs
+  tokenguard controller [flags]            keep a report of every running workload current (OpenReports)
   tokenguard certs --out DIR               write a CA, a serving certificate and a caBundle patch for deploy/
   tokenguard version                       print the version, the catalog version, the commit and Go
 
@@ -54,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runAudit(args[1:], stdin, stdout, stderr)
 	case "stale-tokens":
 		return runStaleTokens(args[1:], stdin, stdout, stderr)
+	case "controller":
+		return runController(args[1:], stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version":

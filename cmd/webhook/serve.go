@@ -87,16 +87,25 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tokenguard serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	log, err := newLogger(stderr, f.logFormat, f.logLevel)
+	return runDaemon("serve", stderr, f.logFormat, f.logLevel, func(ctx context.Context, log *slog.Logger) error {
+		return serve(ctx, &f, stdout, log)
+	})
+}
+
+// runDaemon runs a long-running command (serve, controller) until SIGTERM
+// or SIGINT, logging as format and level say; an error it stops with is
+// logged and printed, and makes the exit code 2.
+func runDaemon(name string, stderr io.Writer, format, level string, run func(context.Context, *slog.Logger) error) int {
+	log, err := newLogger(stderr, format, level)
 	if err != nil {
-		fmt.Fprintf(stderr, "tokenguard serve: %v\n", err)
+		fmt.Fprintf(stderr, "tokenguard %s: %v\n", name, err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, &f, stdout, log); err != nil {
-		log.Error("tokenguard serve stopped", "error", err.Error())
-		fmt.Fprintf(stderr, "tokenguard serve: %v\n", err)
+	if err := run(ctx, log); err != nil {
+		log.Error("tokenguard "+name+" stopped", "error", err.Error())
+		fmt.Fprintf(stderr, "tokenguard %s: %v\n", name, err)
 		return exitUsage
 	}
 	return exitOK

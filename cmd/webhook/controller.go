@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/tokenguard/tokenguard/pkg/config"
+	"github.com/tokenguard/tokenguard/pkg/controller"
+	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/reports"
+)
+
+const controllerSynopsis = `controller [flags]
+
+Keep a report of every running workload current: the leader of the
+replicas (a coordination.k8s.io Lease) groups the cluster's pods by
+workload, judges each with the same engine as serve, check and audit, and
+writes one OpenReports Report per workload (a wgpolicyk8s.io PolicyReport
+where only those CRDs are installed), owned by the workload, only when its
+content changed. Metrics on --metrics-addr (tokenguard_workloads).`
+
+// controllerFlags are the controller's settings.
+type controllerFlags struct {
+	kubeconfig, configFile       string
+	leaseNamespace, identity     string
+	interval                     time.Duration
+	writeQPS                     float64
+	writeBurst                   int
+	metricsAddr                  string
+	reportKind                   string
+	logFormat, logLevel          string
+	leaseDuration, renewDeadline time.Duration
+}
+
+func runController(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("controller", controllerSynopsis, stderr)
+	var f controllerFlags
+	host, _ := os.Hostname()
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: the in-cluster config)")
+	fs.StringVar(&f.configFile, "config", "", "a TokenGuardConfiguration, as serve reads it (catalog overrides, exemptions, registry)")
+	fs.StringVar(&f.leaseNamespace, "lease-namespace", envOr("POD_NAMESPACE", "tokenguard-system"), "namespace of the Lease tokenguard-controller")
+	fs.StringVar(&f.identity, "identity", envOr("POD_NAME", host), "this replica's name in the Lease")
+	fs.DurationVar(&f.interval, "interval", time.Minute, "how often the leader judges every workload again (pod changes start a pass sooner)")
+	fs.Float64Var(&f.writeQPS, "write-qps", 20, "at most this many report writes a second")
+	fs.IntVar(&f.writeBurst, "write-burst", 40, "writes allowed at once above --write-qps")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", ":9090", "plain-HTTP address of /metrics")
+	fs.StringVar(&f.reportKind, "report-kind", "auto", "auto (Report when the openreports.io CRD is served, else PolicyReport), Report or PolicyReport")
+	fs.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&f.leaseDuration, "lease-duration", controller.DefaultLeaseDuration, "how long a silent leader keeps the Lease")
+	fs.DurationVar(&f.renewDeadline, "renew-deadline", controller.DefaultRenewDeadline, "how long the leader may fail to renew before it stops working")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case f.reportKind != "auto" && f.reportKind != "Report" && f.reportKind != "PolicyReport":
+		fmt.Fprintf(stderr, "tokenguard controller: --report-kind %q: use auto, Report or PolicyReport\n", f.reportKind)
+		return exitUsage
+	case f.interval <= 0 || f.writeQPS <= 0 || f.writeBurst < 1:
+		fmt.Fprintln(stderr, "tokenguard controller: --interval and --write-qps must be positive, --write-burst at least 1")
+		return exitUsage
+	case f.renewDeadline >= f.leaseDuration:
+		fmt.Fprintln(stderr, "tokenguard controller: --renew-deadline must be shorter than --lease-duration")
+		return exitUsage
+	}
+	return runDaemon("controller", stderr, f.logFormat, f.logLevel, func(ctx context.Context, log *slog.Logger) error {
+		return runControllerLoop(ctx, &f, log)
+	})
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// runControllerLoop runs until ctx ends: caches and metrics on every
+// replica, passes on the leader.
+func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger) error {
+	cc, err := config.LoadCompiled(f.configFile)
+	if err != nil {
+		return err
+	}
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		return errNoCluster
+	}
+	// Watches: no request timeout on the informers' client.
+	watchClient, err := newKubeClient(rest.CopyConfig(cfg))
+	if err != nil {
+		return err
+	}
+	reqCfg := rest.CopyConfig(cfg)
+	reqCfg.Timeout = 30 * time.Second
+	client, err := newKubeClient(reqCfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(reqCfg)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := controller.NewMetrics(reg)
+	ln, err := net.Listen("tcp", f.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr %s: %w", f.metricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	log.Info("metrics", "addr", ln.Addr().String())
+
+	var evidence engine.EvidenceSource
+	budget := cc.Registry.Timeout.Duration
+	if cc.Registry.Enabled {
+		// The controller is the background worker: it waits for layer
+		// scans, within their budget.
+		src := newRegistrySource(cc, registryOptions{log: log, metrics: nil, layers: layerOptions(cc, true, true)})
+		defer src.Close()
+		evidence = src
+		budget += cc.Registry.Layers.Timeout.Duration
+	}
+	eng := newEngine(cc, evidence, budget, nil)
+	if cc.ControlPlane == nil {
+		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
+	}
+
+	wake := make(chan struct{}, 1)
+	cache := controller.NewCache(watchClient, 0, func(string, string) {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	cache.Start(ctx)
+	defer cache.Shutdown()
+	if !cache.WaitForSync(ctx) {
+		return ctx.Err()
+	}
+	log.Info("caches synced; standing for leader", "lease", f.leaseNamespace+"/tokenguard-controller", "identity", f.identity)
+
+	return controller.RunLeader(ctx, client, controller.LeaderOptions{
+		Namespace: f.leaseNamespace, Name: "tokenguard-controller", Identity: f.identity,
+		LeaseDuration: f.leaseDuration, RenewDeadline: f.renewDeadline, ReleaseOnCancel: true,
+		OnLeading: func(leading bool) {
+			metrics.SetLeader(leading)
+			log.Info("leadership", "leading", leading, "identity", f.identity)
+		},
+	}, func(ctx context.Context) {
+		lead(ctx, f, log, cache, eng, dyn, metrics, wake)
+	})
+}
+
+// lead runs passes while this replica leads: one at once, then every
+// interval, and sooner (at most every 5 s) when pods change.
+func lead(ctx context.Context, f *controllerFlags, log *slog.Logger, cache *controller.Cache, eng *engine.Engine, dyn dynamic.Interface, metrics *controller.Metrics, wake <-chan struct{}) {
+	var r *controller.Reconciler
+	const minGap = 5 * time.Second
+	for {
+		if r == nil {
+			kind, err := reportKind(ctx, dyn, f.reportKind)
+			if err != nil {
+				log.Error("no report kind to write; retrying", "error", err.Error())
+			} else {
+				r = &controller.Reconciler{Source: cache, Engine: eng, Writer: controller.NewWriter(dyn, kind == "PolicyReport", float32(f.writeQPS), f.writeBurst), Metrics: metrics}
+				log.Info("writing reports", "kind", kind)
+			}
+		}
+		if r != nil {
+			start := time.Now()
+			res, err := r.Sync(ctx)
+			attrs := []any{"workloads", res.Workloads, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged, "failed", res.Failed, "took", time.Since(start).Round(time.Millisecond).String()}
+			if err != nil {
+				log.Warn("pass ended with errors", append(attrs, "error", err.Error())...)
+			} else {
+				log.Info("pass", attrs...)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(minGap):
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-time.After(f.interval - minGap):
+		}
+	}
+}
+
+// reportKind chooses what to write: want, or with "auto" Report when the
+// openreports.io CRD is served, else PolicyReport when wgpolicyk8s.io's is.
+func reportKind(ctx context.Context, dyn dynamic.Interface, want string) (string, error) {
+	if want != "auto" {
+		return want, nil
+	}
+	if _, err := dyn.Resource(reports.ReportResource).List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
+		return "Report", nil
+	} else if !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	if _, err := dyn.Resource(reports.PolicyReportResource).List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
+		return "PolicyReport", nil
+	} else if !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	return "", errors.New("neither reports.openreports.io nor policyreports.wgpolicyk8s.io is served: install the OpenReports CRDs (or Kyverno's PolicyReport CRDs)")
+}
