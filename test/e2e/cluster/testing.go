@@ -104,20 +104,27 @@ func (c *Cluster) InstallCRD(ctx context.Context, manifest []byte) error {
 }
 
 // ModuleFile reads the file rel of a module the build uses (a CRD shipped
-// in a Go module, say) from the module cache: the version go.mod selects.
+// in a Go module, say) from the module cache, as ReadModuleFile; an error
+// fails the test.
 func ModuleFile(t testing.TB, module, rel string) []byte {
 	t.Helper()
+	b, err := ReadModuleFile(module, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ReadModuleFile reads the file rel of a module the build uses from the
+// module cache: the version go.mod selects (go list -m).
+func ReadModuleFile(module, rel string) ([]byte, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
 		if ee, ok := err.(*exec.ExitError); ok {
 			err = fmt.Errorf("%w: %s", err, ee.Stderr)
 		}
-		t.Fatalf("go list -m %s: %v (run go mod download)", module, err)
+		return nil, fmt.Errorf("go list -m %s: %v (run go mod download)", module, err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return os.ReadFile(filepath.Join(dir, rel))
 }

@@ -10,17 +10,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -170,6 +173,9 @@ func run(ctx context.Context, tokenguard, examples string) error {
 		return err
 	}
 	if err := awsCredentials(ctx, client, apps[2], counts); err != nil {
+		return err
+	}
+	if err := reportsStep(ctx, c, tokenguard, config, work); err != nil {
 		return err
 	}
 	say(fmt.Sprintf("== Summary: %d created, %d created with warnings, %d denied, %d other errors",
@@ -385,3 +391,81 @@ func (r *recorder) take() []string {
 }
 
 func say(s string) { fmt.Printf("\n%s\n", s) }
+
+// reportsStep installs the OpenReports CRD, runs `tokenguard controller`
+// until its reports are written, and prints them as `kubectl get reports
+// -A` does.
+func reportsStep(ctx context.Context, c *cluster.Cluster, tokenguard, config, work string) error {
+	say("== The cluster's picture: tokenguard controller writes a report per running workload (OpenReports)")
+	crd, err := cluster.ReadModuleFile("github.com/openreports/reports-api", "config/crd/openreports.io_reports.yaml")
+	if err != nil {
+		return err
+	}
+	if err := c.InstallCRD(ctx, crd); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, tokenguard, "controller", "--kubeconfig", c.Kubeconfig, "--config", config,
+		"--lease-namespace", "default", "--identity", "demo", "--metrics-addr", "127.0.0.1:0", "--interval", "10s", "--log-format", "text")
+	logFile, err := os.Create(filepath.Join(work, "controller.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	cs := kubernetes.NewForConfigOrDie(c.Config)
+	// Wait for the first pass: the count of reports stops growing.
+	var table metav1.Table
+	last, same := -1, 0
+	for i := 0; i < 120 && same < 3; i++ {
+		time.Sleep(500 * time.Millisecond)
+		raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/openreports.io/v1alpha1/reports").
+			SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(ctx)
+		if err != nil {
+			continue
+		}
+		if err := json.Unmarshal(raw, &table); err != nil {
+			return err
+		}
+		if n := len(table.Rows); n > 0 && n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+	fmt.Println("   $ kubectl get reports -A")
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
+	fmt.Fprint(tw, "   NAMESPACE")
+	for _, col := range table.ColumnDefinitions {
+		if col.Priority == 0 {
+			fmt.Fprint(tw, "\t"+strings.ToUpper(col.Name))
+		}
+	}
+	fmt.Fprintln(tw)
+	for _, row := range table.Rows {
+		var meta struct {
+			Metadata metav1.ObjectMeta `json:"metadata"`
+		}
+		_ = json.Unmarshal(row.Object.Raw, &meta)
+		fmt.Fprint(tw, "   "+meta.Metadata.Namespace)
+		for i, cell := range row.Cells {
+			if i < len(table.ColumnDefinitions) && table.ColumnDefinitions[i].Priority == 0 {
+				fmt.Fprintf(tw, "\t%v", cell)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	_ = tw.Flush()
+	fmt.Print(b.String())
+	if len(table.Rows) == 0 {
+		fmt.Printf("   no reports were written; the controller's log is in %s\n", logFile.Name())
+	}
+	return nil
+}
