@@ -109,7 +109,7 @@ func TestControllerComponent(t *testing.T) {
 		}
 		return false
 	}
-	for _, need := range [][3]string{{"", "pods", "watch"}, {"apps", "replicasets", "list"}, {"batch", "jobs", "watch"}, {"openreports.io", "reports", "update"}, {"wgpolicyk8s.io", "policyreports", "create"}} {
+	for _, need := range [][3]string{{"", "pods", "watch"}, {"", "serviceaccounts", "list"}, {"apps", "replicasets", "list"}, {"batch", "jobs", "watch"}, {"openreports.io", "reports", "update"}, {"wgpolicyk8s.io", "policyreports", "create"}} {
 		if !can("ClusterRole/tokenguard-controller", need[0], need[1], need[2]) {
 			t.Errorf("the controller may not %s %s.%s", need[2], need[1], need[0])
 		}

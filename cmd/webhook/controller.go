@@ -149,11 +149,6 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 		evidence = src
 		budget += cc.Registry.Layers.Timeout.Duration
 	}
-	eng := newEngine(cc, evidence, budget, nil)
-	if cc.ControlPlane == nil {
-		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
-	}
-
 	wake := make(chan struct{}, 1)
 	cache := controller.NewCache(watchClient, 0, func(string, string) {
 		select {
@@ -161,6 +156,11 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 		default:
 		}
 	})
+	// The service accounts in the cache say which workloads use IRSA.
+	eng := newEngine(cc, evidence, budget, cache)
+	if cc.ControlPlane == nil {
+		go discoverControlPlane(ctx, f.kubeconfig, eng, log)
+	}
 	cache.Start(ctx)
 	defer cache.Shutdown()
 	if !cache.WaitForSync(ctx) {

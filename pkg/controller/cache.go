@@ -13,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/tokenguard/tokenguard/pkg/awsid"
 	"github.com/tokenguard/tokenguard/pkg/kube"
+	"github.com/tokenguard/tokenguard/pkg/policy"
 )
 
 // Client lists and watches what the controller reads: *kube.Client, or in
@@ -25,6 +27,8 @@ type Client interface {
 	WatchReplicaSets(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
 	ListJobs(ctx context.Context, namespace string, opts metav1.ListOptions) (*batchv1.JobList, error)
 	WatchJobs(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
+	ListServiceAccounts(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.ServiceAccountList, error)
+	WatchServiceAccounts(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
 }
 
 // Cache keeps the cluster's Pods, ReplicaSets and Jobs in informers,
@@ -39,12 +43,14 @@ type Client interface {
 // environment). Status, managed fields, other annotations, labels,
 // resources, probes, commands and the rest are dropped before they are
 // stored, so that 10,000 pods stay within the controller's memory budget.
-// Of ReplicaSets and Jobs only the metadata that links owners is kept.
+// Of ReplicaSets and Jobs only the metadata that links owners is kept; of
+// ServiceAccounts their name and eks.amazonaws.com/* annotations (IRSA).
 type Cache struct {
 	// Informers: Start, WaitForSync, Shutdown.
 	kube.Informers
 	pods     cache.SharedIndexInformer
 	rs, jobs cache.SharedIndexInformer
+	sas      cache.SharedIndexInformer
 }
 
 // NewCache returns a cache reading through client; nothing is sent before
@@ -55,6 +61,7 @@ func NewCache(client Client, resync time.Duration, onPod func(namespace, name st
 	c.pods = c.add(client, &corev1.Pod{}, "pods", resync, kube.ListWatch(client.ListPods, client.WatchPods, ""), stripPod)
 	c.rs = c.add(client, &appsv1.ReplicaSet{}, "replicasets", resync, kube.ListWatch(client.ListReplicaSets, client.WatchReplicaSets, ""), stripToOwners)
 	c.jobs = c.add(client, &batchv1.Job{}, "jobs", resync, kube.ListWatch(client.ListJobs, client.WatchJobs, ""), stripToOwners)
+	c.sas = c.add(client, &corev1.ServiceAccount{}, "serviceaccounts", resync, kube.ListWatch(client.ListServiceAccounts, client.WatchServiceAccounts, ""), stripServiceAccount)
 	if onPod != nil {
 		notify := func(obj any) {
 			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -108,6 +115,25 @@ func (c *Cache) ListJobs(_ context.Context, namespace string, _ metav1.ListOptio
 		l.Items = append(l.Items, *obj.(*batchv1.Job))
 	}
 	return l, nil
+}
+
+// AWSContext says which AWS credentials the pods of a service account
+// ("" is "default") get, from its annotations (IRSA's
+// eks.amazonaws.com/role-arn): workloads are judged as their pods will run
+// once restarted, as audit judges them.
+func (c *Cache) AWSContext(namespace, serviceAccount string) policy.AWSContext {
+	if serviceAccount == "" {
+		serviceAccount = "default"
+	}
+	obj, ok, _ := c.sas.GetIndexer().GetByKey(namespace + "/" + serviceAccount)
+	if !ok {
+		return policy.AWSContext{}
+	}
+	sa := obj.(*corev1.ServiceAccount)
+	if len(sa.Annotations) == 0 {
+		return policy.AWSContext{}
+	}
+	return awsid.FromServiceAccount(serviceAccount, sa.Annotations)
 }
 
 func list(inf cache.SharedIndexInformer, namespace string) []any {
@@ -202,6 +228,17 @@ func eksAnnotations(a map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// stripServiceAccount keeps a service account's name and its IRSA
+// annotations.
+func stripServiceAccount(obj any) (any, error) {
+	sa, ok := obj.(*corev1.ServiceAccount)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.ServiceAccount{TypeMeta: sa.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: sa.Name, Namespace: sa.Namespace,
+		UID: sa.UID, ResourceVersion: sa.ResourceVersion, Annotations: eksAnnotations(sa.Annotations)}}, nil
 }
 
 // stripToOwners keeps of a ReplicaSet or Job the metadata that links pods

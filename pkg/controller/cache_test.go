@@ -17,6 +17,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/pkg/clusteraudit"
 	"github.com/tokenguard/tokenguard/pkg/kube"
+	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/workload"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
@@ -105,6 +106,10 @@ func TestCacheServesCollect(t *testing.T) {
 		}
 	}
 
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reports",
+		Annotations: map[string]string{"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/reports", "other": "dropped"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	client, err := kube.NewForConfig(c.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +138,12 @@ func TestCacheServesCollect(t *testing.T) {
 	}
 	if w := fromCache[1]; w.Kind != "Pod" || w.Name != "debug" || w.UID == "" || w.APIVersion != "v1" {
 		t.Errorf("bare pod %+v", w)
+	}
+	if got := cache.AWSContext(ns, "reports"); !got.Mechanisms.Has(policy.AWSIRSA) {
+		t.Errorf("AWSContext(shop, reports) = %+v, want IRSA from the role-arn annotation", got)
+	}
+	if got := cache.AWSContext(ns, ""); got != (policy.AWSContext{}) {
+		t.Errorf("the default service account: %+v, want nothing", got)
 	}
 	if n := events.Load(); n < 3 {
 		t.Errorf("%d pod events, want the 3 pods", n)
