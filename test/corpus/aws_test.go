@@ -2,12 +2,10 @@ package corpus
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
-	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
 )
 
 // awsCase is a corpus image judged for one AWS credential mechanism by one
@@ -50,13 +48,7 @@ func checkAWSVerdicts(t *testing.T, host string, refs map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := registry.New(registry.Options{
-		Timeout:            10 * time.Second,
-		InsecureRegistries: []string{host},
-		Registries:         []string{host},
-		Logger:             slog.New(slog.DiscardHandler),
-		Layers:             registry.LayerOptions{Mode: registry.LayersAuto, Wait: true},
-	})
+	src := scanSource(host)
 	defer src.Close()
 	for _, tc := range awsCases {
 		t.Run(tc.image+" "+tc.credentials+" "+tc.rule, func(t *testing.T) {

@@ -28,13 +28,7 @@ import (
 // wanted package at its version, file and (for an index) platform, every
 // platform of an index read, nothing absent reported.
 func checkTokenguard(t *testing.T, host string, imgs []Image, refs map[string]string) {
-	src := registry.New(registry.Options{
-		Timeout:            10 * time.Second,
-		InsecureRegistries: []string{host},
-		Registries:         []string{host},
-		Logger:             slog.New(slog.DiscardHandler),
-		Layers:             registry.LayerOptions{Mode: registry.LayersAuto, Wait: true},
-	})
+	src := scanSource(host)
 	defer src.Close()
 	for _, img := range imgs {
 		t.Run(img.Name, func(t *testing.T) {
@@ -73,6 +67,18 @@ func checkTokenguard(t *testing.T, host string, imgs []Image, refs map[string]st
 			}
 		})
 	}
+}
+
+// scanSource is the registry source serve and check use, reading host over
+// plain HTTP and waiting for each layer scan.
+func scanSource(host string) *registry.Source {
+	return registry.New(registry.Options{
+		Timeout:            10 * time.Second,
+		InsecureRegistries: []string{host},
+		Registries:         []string{host},
+		Logger:             slog.New(slog.DiscardHandler),
+		Layers:             registry.LayerOptions{Mode: registry.LayersAuto, Wait: true},
+	})
 }
 
 // tokenguardRun is one `tokenguard check --registry --scan-layers` over
