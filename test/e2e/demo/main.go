@@ -194,16 +194,21 @@ type app struct {
 	name, image, holds string
 }
 
-// pushApps pushes the two application images: a Node service with an old
-// @kubernetes/client-node in node_modules, and an operator binary linked
-// with the project's own client-go.
+// pushApps pushes the application images: a Node service with an old
+// @kubernetes/client-node in node_modules, an operator binary linked with
+// the project's own client-go, and a Node uploader whose aws-sdk is too
+// old for EKS Pod Identity.
 func pushApps(reg *e2e.Registry, work string) ([]app, error) {
 	base := map[string]string{"etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n"}
-	orders, err := reg.PushFiles("shop/orders", "2.4.1", base, map[string]string{
-		"app/package.json": `{"name":"orders","version":"2.4.1","dependencies":{"@kubernetes/client-node":"^0.10.0"}}`,
-		"app/server.js":    "require('@kubernetes/client-node')\n",
-		"app/node_modules/@kubernetes/client-node/package.json": `{"name":"@kubernetes/client-node","version":"0.10.2","main":"dist/index.js"}`,
-	})
+	// nodeApp is a Node service requiring pkg, with version installed.
+	nodeApp := func(repo, name, version, pkg, installed string) (string, error) {
+		return reg.PushFiles(repo, version, base, map[string]string{
+			"app/package.json": `{"name":"` + name + `","version":"` + version + `","dependencies":{"` + pkg + `":"*"}}`,
+			"app/index.js":     "require('" + pkg + "')\n",
+			"app/node_modules/" + pkg + "/package.json": `{"name":"` + pkg + `","version":"` + installed + `","main":"index.js"}`,
+		})
+	}
+	orders, err := nodeApp("shop/orders", "orders", "2.4.1", "@kubernetes/client-node", "0.10.2")
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +220,7 @@ func pushApps(reg *e2e.Registry, work string) ([]app, error) {
 	if err != nil {
 		return nil, err
 	}
-	uploader, err := reg.PushFiles("shop/uploader", "3.0", base, map[string]string{
-		"app/package.json":                      `{"name":"uploader","version":"3.0.0","dependencies":{"aws-sdk":"^2.1500.0"}}`,
-		"app/index.js":                          "require('aws-sdk')\n",
-		"app/node_modules/aws-sdk/package.json": `{"name":"aws-sdk","version":"2.1549.0","main":"lib/aws.js"}`,
-	})
+	uploader, err := nodeApp("shop/uploader", "uploader", "3.0", "aws-sdk", "2.1549.0")
 	if err != nil {
 		return nil, err
 	}
