@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,7 +14,10 @@ import (
 )
 
 // ConfiguredVersionSuffix is appended to the catalog version when the
-// configuration changes the default catalog ("2026.11.1+config").
+// configuration changes the default catalog, with a hash of the resulting
+// rules ("2026.11.1+config.3f2a9c1d"): two processes share evidence
+// (ImageEvidence) only when their catalogs are the same, and configured
+// catalogs differ by what they configure.
 const ConfiguredVersionSuffix = "+config"
 
 // defaultDocument decodes the embedded catalog once.
@@ -43,6 +49,17 @@ func (c *Configuration) Catalog() (*policy.Catalog, error) {
 		return nil, fmt.Errorf("catalog: %w", errs.ToAggregate())
 	}
 	return policy.Compile(doc)
+}
+
+// rulesHash is a short hash of rules: the first 8 hex digits of the
+// SHA-256 of their JSON.
+func rulesHash(rules []policy.RuleSpec) string {
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(rules); err != nil {
+		// RuleSpec holds strings, numbers and slices of them: never.
+		panic("config: encoding catalog rules: " + err.Error())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:4])
 }
 
 func mergeCatalog(cc *CatalogConfig) (policy.CatalogDocument, error) {
@@ -87,7 +104,7 @@ func mergeCatalog(cc *CatalogConfig) (policy.CatalogDocument, error) {
 		return policy.CatalogDocument{}, errors.Join(errs...)
 	}
 	if len(cc.Rules) > 0 || len(cc.Minimums) > 0 || len(cc.Disable) > 0 {
-		doc.Version += ConfiguredVersionSuffix
+		doc.Version += ConfiguredVersionSuffix + "." + rulesHash(doc.Rules)
 	}
 	return doc, nil
 }

@@ -106,8 +106,16 @@ func TestCatalogDocument(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if doc.Version != def.Version+"+config" {
-			t.Errorf("version %q", doc.Version)
+		if !strings.HasPrefix(doc.Version, def.Version+"+config.") || len(doc.Version) != len(def.Version)+len("+config.")+8 {
+			t.Errorf("version %q, want %s+config.<8 hex digits>", doc.Version, def.Version)
+		}
+		// The same configuration, the same version; another minimum, another.
+		again, _ := mustParse(t, "catalog:\n  rules:\n  - {id: coredns, kind: addon, match: {images: [coredns]}, scheme: semver, minimum: 1.0.0, fix: update to v1.0.0 or later, source: ours}\n"+
+			"  - {id: zz, kind: addon, match: {images: [zz]}, scheme: semver, minimum: 1.0.0, source: s}\n"+
+			"  minimums: {coredns: 1.2.0, k8s.io/client-go: v0.16.0, gem:kubernetes-io: 1.0.0}\n  disable: [fluentd]").CatalogDocument()
+		other, _ := mustParse(t, "catalog:\n  minimums: {k8s.io/client-go: v0.16.1}").CatalogDocument()
+		if again.Version != doc.Version || other.Version == doc.Version || !strings.HasPrefix(other.Version, def.Version+"+config.") {
+			t.Errorf("versions: %q, again %q, another configuration %q", doc.Version, again.Version, other.Version)
 		}
 		byID := map[string]policy.RuleSpec{}
 		pos := map[string]int{}

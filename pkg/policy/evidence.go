@@ -5,6 +5,10 @@ package policy
 // package sdkdetect; with no registry access it holds only the reference.
 type Evidence struct {
 	Ref ImageRef
+	// Digest is the manifest digest the registry lookup read ("sha256:…"):
+	// Ref's own digest, or the one its tag pointed at. Empty when no
+	// registry lookup succeeded.
+	Digest string
 	// Labels are the image config labels (of any platform; version labels do
 	// not differ between platforms of one release).
 	Labels map[string]string

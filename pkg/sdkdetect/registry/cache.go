@@ -2,6 +2,7 @@ package registry
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenguard/tokenguard/pkg/policy"
@@ -34,6 +35,12 @@ type record struct {
 	reason      string
 	// ttl is how long the record stays valid; 0 means until evicted.
 	ttl time.Duration
+	// shared says the record came from Options.Shared (digest entries):
+	// its packages include the layer scan's, and layers says whether the
+	// scan was complete. offered, set on the records of inspections, says
+	// whether it was handed to Options.Shared (shared by copies).
+	shared  bool
+	offered *atomic.Bool
 
 	// The cache's bookkeeping, guarded by cache.mu; set by cache.add.
 	key        string
@@ -45,6 +52,12 @@ type record struct {
 // fill copies the record into ev. The labels map and packages slice are
 // shared with the cache: callers must not modify them.
 func (r *record) fill(ev *policy.Evidence) *policy.Evidence {
+	if r.unavailable == "" {
+		ev.Digest = r.digest
+	}
+	if r.shared {
+		ev.Layers = r.layers
+	}
 	ev.Labels = r.labels
 	ev.Packages = r.packages
 	ev.SBOM = r.sbom

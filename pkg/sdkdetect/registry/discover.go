@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unique"
 
@@ -65,6 +66,10 @@ func (s *Source) lookupRef(ctx context.Context, ref name.Reference, c creds) *re
 	// from the digest reference's own flight key, which may be the caller.
 	v, _, _ := s.flight.Do(c.scoped("inspect "+dkey), func() (any, error) {
 		if rec, ok := s.get(dkey, c); ok {
+			return rec, nil
+		}
+		if rec, ok := s.shared(digest); ok {
+			s.put(dkey, c, rec)
 			return rec, nil
 		}
 		rec := s.inspect(ctx, p, ref, digest, pre)
@@ -213,6 +218,7 @@ func (s *Source) inspect(ctx context.Context, p *remote.Puller, ref name.Referen
 	_ = g.Wait() // tasks report their errors in results
 	rec := s.merge(ref, labels, labelsErr, append(topResults, restResults...))
 	rec.digest = digest
+	rec.offered = new(atomic.Bool)
 	if s.scanner != nil {
 		rec.targets = scanTargets(images, isIndex, digest, s.scanner.opts.Platforms)
 	}

@@ -104,6 +104,11 @@ type Options struct {
 	// Layers configures layer scanning (reading SDK versions from the
 	// image's files when no SBOM says them). Default: off.
 	Layers LayerOptions
+	// Shared, when set, is evidence other processes found (the cluster's
+	// ImageEvidence objects): a digest it holds is not inspected nor
+	// scanned again, and what this Source finds completely is offered to
+	// it. Default: none.
+	Shared Shared
 	// Logger receives one line per lookup. Default: slog.Default().
 	Logger *slog.Logger
 	// Metrics receives counts and durations. Default: NopMetrics.
@@ -294,6 +299,7 @@ func (s *Source) Evidence(ctx context.Context, puller policy.Puller, image strin
 	}
 	if onTime {
 		s.layerEvidence(ctx, b, ref, c, rec, ev)
+		s.offer(rec, ev)
 	}
 	if tagCh != nil {
 		s.waitTag(b, tag, tagCh, ev, onTime)
