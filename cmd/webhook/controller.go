@@ -22,8 +22,11 @@ import (
 
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/controller"
+	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/imageevidence"
 	"github.com/tokenguard/tokenguard/pkg/reports"
+	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
 )
 
 const controllerSynopsis = `controller [flags]
@@ -46,6 +49,8 @@ type controllerFlags struct {
 	reportKind                   string
 	logFormat, logLevel          string
 	leaseDuration, renewDeadline time.Duration
+	evidenceTTL                  time.Duration
+	staleTokensNamespace         string
 }
 
 func runController(args []string, stdout, stderr io.Writer) int {
@@ -63,6 +68,8 @@ func runController(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.reportKind, "report-kind", "auto", "auto (Report when the openreports.io CRD is served, else PolicyReport), Report or PolicyReport")
 	fs.StringVar(&f.logFormat, "log-format", "json", "json or text")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&f.evidenceTTL, "evidence-ttl", imageevidence.DefaultTTL, "delete the ImageEvidence of an image digest not seen running for this long")
+	fs.StringVar(&f.staleTokensNamespace, "stale-tokens-namespace", "", "namespace of the stale-token observations the webhook replicas' audit sinks publish (default: --lease-namespace)")
 	fs.DurationVar(&f.leaseDuration, "lease-duration", controller.DefaultLeaseDuration, "how long a silent leader keeps the Lease")
 	fs.DurationVar(&f.renewDeadline, "renew-deadline", controller.DefaultRenewDeadline, "how long the leader may fail to renew before it stops working")
 	if _, err := parseInterspersed(fs, args); err != nil {
@@ -77,6 +84,9 @@ func runController(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case f.interval <= 0 || f.writeQPS <= 0 || f.writeBurst < 1:
 		fmt.Fprintln(stderr, "tokenguard controller: --interval and --write-qps must be positive, --write-burst at least 1")
+		return exitUsage
+	case f.evidenceTTL <= 0:
+		fmt.Fprintln(stderr, "tokenguard controller: --evidence-ttl must be positive")
 		return exitUsage
 	case f.renewDeadline >= f.leaseDuration:
 		fmt.Fprintln(stderr, "tokenguard controller: --renew-deadline must be shorter than --lease-duration")
@@ -141,12 +151,21 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 
 	var evidence engine.EvidenceSource
 	budget := cc.Registry.Timeout.Duration
+	var store *imageevidence.Store
+	var running *controller.Running
 	if cc.Registry.Enabled {
 		// The controller is the background worker: it waits for layer
-		// scans, within their budget.
-		src := newRegistrySource(cc, registryOptions{log: log, metrics: nil, layers: layerOptions(cc, true, true)})
+		// scans, within their budget. What it finds is shared with serve
+		// through ImageEvidence objects.
+		o := registryOptions{log: log, metrics: registry.NewPrometheusMetrics(reg), layers: layerOptions(cc, true, true)}
+		if store, err = startSharedEvidence(ctx, rest.CopyConfig(cfg), cc.Catalog, reg, log); err != nil {
+			return err
+		}
+		o.shared = store
+		src := newRegistrySource(cc, o)
 		defer src.Close()
-		evidence = src
+		running = controller.NewRunning(src)
+		evidence = running
 		budget += cc.Registry.Layers.Timeout.Duration
 	}
 	wake := make(chan struct{}, 1)
@@ -176,29 +195,33 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 			log.Info("leadership", "leading", leading, "identity", f.identity)
 		},
 	}, func(ctx context.Context) {
-		lead(ctx, f, log, cache, eng, dyn, metrics, wake)
+		r := &controller.Reconciler{Source: cache, Engine: eng, Metrics: metrics, StaleTokens: staleTokens(client, f)}
+		if store != nil {
+			r.Evidence = &controller.EvidenceKeeper{Store: store, Running: running, TTL: f.evidenceTTL}
+		}
+		lead(ctx, f, log, r, dyn, wake)
 	})
 }
 
 // lead runs passes while this replica leads: one at once, then every
 // interval, and sooner (at most every 5 s) when pods change.
-func lead(ctx context.Context, f *controllerFlags, log *slog.Logger, cache *controller.Cache, eng *engine.Engine, dyn dynamic.Interface, metrics *controller.Metrics, wake <-chan struct{}) {
-	var r *controller.Reconciler
+func lead(ctx context.Context, f *controllerFlags, log *slog.Logger, r *controller.Reconciler, dyn dynamic.Interface, wake <-chan struct{}) {
 	const minGap = 5 * time.Second
 	for {
-		if r == nil {
+		if r.Writer == nil {
 			kind, err := reportKind(ctx, dyn, f.reportKind)
 			if err != nil {
 				log.Error("no report kind to write; retrying", "error", err.Error())
 			} else {
-				r = &controller.Reconciler{Source: cache, Engine: eng, Writer: controller.NewWriter(dyn, kind == "PolicyReport", float32(f.writeQPS), f.writeBurst), Metrics: metrics}
+				r.Writer = controller.NewWriter(dyn, kind == "PolicyReport", float32(f.writeQPS), f.writeBurst)
 				log.Info("writing reports", "kind", kind)
 			}
 		}
-		if r != nil {
+		if r.Writer != nil {
 			start := time.Now()
 			res, err := r.Sync(ctx)
-			attrs := []any{"workloads", res.Workloads, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged, "failed", res.Failed, "took", time.Since(start).Round(time.Millisecond).String()}
+			attrs := []any{"workloads", res.Workloads, "created", res.Created, "updated", res.Updated, "unchanged", res.Unchanged, "deleted", res.Deleted, "failed", res.Failed,
+				"evidenceMarked", res.EvidenceMarked, "evidenceDeleted", res.EvidenceDeleted, "took", time.Since(start).Round(time.Millisecond).String()}
 			if err != nil {
 				log.Warn("pass ended with errors", append(attrs, "error", err.Error())...)
 			} else {
@@ -236,4 +259,25 @@ func reportKind(ctx context.Context, dyn dynamic.Interface, want string) (string
 		return "", err
 	}
 	return "", errors.New("neither reports.openreports.io nor policyreports.wgpolicyk8s.io is served: install the OpenReports CRDs (or Kyverno's PolicyReport CRDs)")
+}
+
+// staleTokens reads the stale-token observations the webhook replicas'
+// audit sinks publish, for the reports; replicas silent for the sinks'
+// subject TTL are left out and their ConfigMaps deleted.
+func staleTokens(client auditsink.ConfigMapClient, f *controllerFlags) func(context.Context) (map[string]reports.StaleToken, error) {
+	namespace := f.staleTokensNamespace
+	if namespace == "" {
+		namespace = f.leaseNamespace
+	}
+	return func(ctx context.Context) (map[string]reports.StaleToken, error) {
+		subjects, err := auditsink.ReadPublished(ctx, client, namespace, time.Now(), auditsink.DefaultSubjectTTL, true)
+		if apierrors.IsNotFound(err) {
+			return nil, nil // no such namespace: no audit sink publishes
+		}
+		out := make(map[string]reports.StaleToken, len(subjects))
+		for key, s := range subjects {
+			out[key] = reports.StaleTokenOf(&s)
+		}
+		return out, err
+	}
 }

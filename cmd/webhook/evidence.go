@@ -5,8 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/engine"
+	"github.com/tokenguard/tokenguard/pkg/imageevidence"
+	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect/pullsecrets"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect/registry"
@@ -44,6 +50,8 @@ type registryOptions struct {
 	// layers is the layer scanning of registry.layers: off unless set by
 	// layerOptions.
 	layers registry.LayerOptions
+	// shared is the cluster's ImageEvidence (nil: none).
+	shared registry.Shared
 }
 
 // layerOptions are registry.layers of the configuration as the registry
@@ -95,6 +103,7 @@ func newRegistrySource(cc *config.Compiled, o registryOptions) *registry.Source 
 		Logger:             o.log,
 		Metrics:            o.metrics,
 		Layers:             o.layers,
+		Shared:             o.shared,
 	})
 }
 
@@ -115,4 +124,43 @@ func startPullSecrets(ctx context.Context, client pullsecrets.Client, syncTimeou
 		log.Warn("the pull secret and service account caches did not sync in time; lookups use the webhook's own credentials until they do (RBAC: deploy/components/registry-credentials)", "waited", syncTimeout.String())
 	}
 	return ps, func() { cancel(); ps.Shutdown() }
+}
+
+// startSharedEvidence starts the Store of the cluster's ImageEvidence
+// objects (registry evidence shared by every replica and the controller,
+// kept across restarts) on cfg, a client without request timeout (its
+// informer watches). It stays off by itself while the CRD is not installed
+// or not readable. Its lookups and writes are counted on reg.
+func startSharedEvidence(ctx context.Context, cfg *rest.Config, cat *policy.Catalog, reg prometheus.Registerer, log *slog.Logger) (*imageevidence.Store, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "tokenguard/" + version
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokenguard_imageevidence_lookups_total",
+		Help: "Registry lookups that asked the cluster's ImageEvidence objects first: hit when one answered (no registry request), miss when the image was looked up.",
+	}, []string{"result"})
+	writes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokenguard_imageevidence_writes_total",
+		Help: "ImageEvidence writes by outcome (created, updated, unchanged: not written, deleted, conflict: another replica wrote first, error, dropped: the write queue was full).",
+	}, []string{"outcome"})
+	reg.MustRegister(lookups, writes)
+	hit, miss := lookups.WithLabelValues("hit"), lookups.WithLabelValues("miss")
+	store := imageevidence.NewStore(dyn, cat, imageevidence.StoreOptions{
+		Logger: log,
+		OnLookup: func(ok bool) {
+			if ok {
+				hit.Inc()
+			} else {
+				miss.Inc()
+			}
+		},
+		OnWrite: func(outcome string) { writes.WithLabelValues(outcome).Inc() },
+	})
+	store.Start(ctx)
+	return store, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"net/http/pprof"
 	"os/signal"
 	"strings"
@@ -49,6 +50,7 @@ type serveFlags struct {
 	logFormat, logLevel   string
 	insecureRegistries    stringList
 	profiling             bool
+	sharedEvidence        bool
 	auditListen           string
 	auditClientCA         string
 	auditTokenFile        string
@@ -76,6 +78,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.auditListen, "audit-listen", "", "HTTPS address of POST /audit, the API server's audit-webhook backend (stale-token metrics; docs/audit-webhook.md); needs --audit-client-ca-file or --audit-token-file. Default: off")
 	fs.StringVar(&f.auditClientCA, "audit-client-ca-file", "", "CA bundle (PEM) that signs the API server's audit-webhook client certificate (mTLS)")
 	fs.StringVar(&f.auditTokenFile, "audit-token-file", "", "file of bearer tokens (one a line) the API server's audit-webhook kubeconfig may send")
+	fs.BoolVar(&f.sharedEvidence, "shared-evidence", true, "with registry lookups on, share evidence with the other replicas and the controller through the cluster's ImageEvidence objects (tokenguard.io; used once the CRD is installed and readable)")
 	fs.BoolVar(&f.profiling, "profiling", false, "also serve Go's /debug/pprof/ profiles on --metrics-listen (CPU, heap, goroutines; keep that port off the network)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -175,6 +178,17 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 				pullSecrets = true
 			}
 		}
+		if f.sharedEvidence {
+			if cfg, err := restConfig(f.kubeconfig); err != nil {
+				log.Warn("evidence is not shared with the other replicas: the cluster's configuration cannot be read", "error", err.Error())
+			} else if cfg != nil {
+				store, err := startSharedEvidence(ctx, cfg, cc.Catalog, reg, log)
+				if err != nil {
+					return err
+				}
+				o.shared = store
+			}
+		}
 		src := newRegistrySource(cc, o)
 		defer src.Close()
 		evidence = src
@@ -230,7 +244,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 		metricsMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 
-	auditSrv, auditLn, err := auditSink(f, reg, log, tlsConfig)
+	auditSrv, auditLn, err := auditSink(ctx, f, reg, log, tlsConfig)
 	if err != nil {
 		return err
 	}
@@ -310,7 +324,7 @@ func serve(ctx context.Context, f *serveFlags, stdout io.Writer, log *slog.Logge
 // its own listener, served only with client authentication: mTLS against
 // --audit-client-ca-file and/or the bearer tokens of --audit-token-file.
 // Without --audit-listen it is off (nil server and listener).
-func auditSink(f *serveFlags, reg prometheus.Registerer, log *slog.Logger, tlsConfig *tls.Config) (*http.Server, net.Listener, error) {
+func auditSink(ctx context.Context, f *serveFlags, reg prometheus.Registerer, log *slog.Logger, tlsConfig *tls.Config) (*http.Server, net.Listener, error) {
 	if f.auditListen == "" {
 		if f.auditClientCA != "" || f.auditTokenFile != "" {
 			return nil, nil, errors.New("--audit-client-ca-file and --audit-token-file need --audit-listen")
@@ -339,7 +353,9 @@ func auditSink(f *serveFlags, reg prometheus.Registerer, log *slog.Logger, tlsCo
 		return nil, nil, fmt.Errorf("--audit-listen %s: %w", f.auditListen, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/audit", auditsink.New(reg, log, o))
+	sink := auditsink.New(reg, log, o)
+	mux.Handle("/audit", sink)
+	publishStaleTokens(ctx, f, sink, log)
 	srv := newServer(mux, log)
 	srv.TLSConfig = auditsink.ClientAuthTLS(tlsConfig, pool)
 	return srv, ln, nil
@@ -428,4 +444,23 @@ func kubeVersionString(v *policy.KubeVersion) string {
 		return "unknown"
 	}
 	return v.String()
+}
+
+// publishStaleTokens starts publishing the sink's observations for the
+// controller's reports (a ConfigMap per replica in the Pod's namespace),
+// when serve runs in a Pod that knows its name and namespace (POD_NAME,
+// POD_NAMESPACE from the downward API) and the cluster can be reached.
+func publishStaleTokens(ctx context.Context, f *serveFlags, sink *auditsink.Sink, log *slog.Logger) {
+	name, namespace := os.Getenv("POD_NAME"), os.Getenv("POD_NAMESPACE")
+	if name == "" || namespace == "" {
+		log.Info("stale-token observations are not published for the controller's reports: POD_NAME and POD_NAMESPACE are not set")
+		return
+	}
+	client, err := clusterClient(f.kubeconfig, 15*time.Second)
+	if err != nil {
+		log.Warn("stale-token observations are not published for the controller's reports: the cluster cannot be reached", "error", err.Error())
+		return
+	}
+	p := &auditsink.Publisher{Sink: sink, Client: client, Namespace: namespace, Replica: name, Log: log}
+	go p.Run(ctx)
 }

@@ -502,12 +502,12 @@ func TestServeAuditSinkNeedsAuthentication(t *testing.T) {
 		{auditTokenFile: "tokens"},
 		{auditListen: "127.0.0.1:0", auditTokenFile: filepath.Join(t.TempDir(), "missing")},
 	} {
-		if srv, ln, err := auditSink(&f, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), &tls.Config{}); err == nil || srv != nil || ln != nil {
+		if srv, ln, err := auditSink(context.Background(), &f, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), &tls.Config{}); err == nil || srv != nil || ln != nil {
 			t.Errorf("%+v: served (%v)", f, err)
 		}
 	}
 	f := serveFlags{}
-	if srv, ln, err := auditSink(&f, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), &tls.Config{}); err != nil || srv != nil || ln != nil {
+	if srv, ln, err := auditSink(context.Background(), &f, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), &tls.Config{}); err != nil || srv != nil || ln != nil {
 		t.Errorf("off by default: %v %v %v", srv, ln, err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/reports"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/pkg/staletoken"
 	"github.com/tokenguard/tokenguard/pkg/workload"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
@@ -151,6 +152,57 @@ func TestReconcileWritesReports(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(metrics.writes.WithLabelValues("Report", OutcomeUnchanged)); v != 3 {
 		t.Errorf("unchanged writes counted %v, want 3", v)
+	}
+
+	// The audit sinks saw the default service account's stale token: both
+	// workloads run as it, both reports get the result.
+	r.StaleTokens = func(context.Context) (map[string]reports.StaleToken, error) {
+		return map[string]reports.StaleToken{
+			ns + "/default":     {Subject: "system:serviceaccount:shop:default", Status: staletoken.StatusExpiring, DaysLeft: 5},
+			"other/default":     {Subject: "system:serviceaccount:other:default", Status: staletoken.StatusRejected, DaysLeft: -1},
+			ns + "/not-running": {Subject: "system:serviceaccount:shop:not-running", Status: staletoken.StatusStale, DaysLeft: 60},
+		}, nil
+	}
+	withTokens, err := r.Sync(ctx)
+	if err != nil || withTokens.Updated != 2 {
+		t.Fatalf("sync with stale tokens: %+v, %v; want both reports updated", withTokens, err)
+	}
+	got, err := dyn.Resource(reports.ReportResource).Namespace(ns).Get(ctx, reports.Name("Deployment", "dns"), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, _, _ := unstructured.NestedSlice(got.Object, "results")
+	var staleResults []string
+	for _, x := range results {
+		res := x.(map[string]any)
+		if res["rule"] == reports.RuleStaleToken {
+			staleResults = append(staleResults, res["result"].(string)+": "+res["message"].(string))
+		}
+	}
+	if len(staleResults) != 1 || !strings.Contains(staleResults[0], "5 days left") || !strings.HasPrefix(staleResults[0], "warn") {
+		t.Errorf("stale-token results of dns: %q, want one warn with 5 days left", staleResults)
+	}
+
+	// Scaled to zero: no pod runs, the report goes.
+	d, err = cs.AppsV1().Deployments(ns).Get(ctx, "dns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := int32(0)
+	d.Spec.Replicas = &zero
+	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, "the scaled-down Deployment's pods to go", func() bool {
+		pods, _ := cache.ListPods(ctx, ns, metav1.ListOptions{})
+		return len(pods.Items) == 1
+	})
+	scaled, err := r.Sync(ctx)
+	if err != nil || scaled.Deleted != 1 || scaled.Workloads != 1 {
+		t.Fatalf("sync after scaling to zero: %+v, %v; want one report deleted", scaled, err)
+	}
+	if _, err := dyn.Resource(reports.ReportResource).Namespace(ns).Get(ctx, reports.Name("Deployment", "dns"), metav1.GetOptions{}); err == nil {
+		t.Error("the report of the Deployment scaled to zero is still there")
 	}
 }
 

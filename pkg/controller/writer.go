@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	openreportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
@@ -22,6 +24,7 @@ const (
 	OutcomeCreated   = "created"
 	OutcomeUpdated   = "updated"
 	OutcomeUnchanged = "unchanged"
+	OutcomeDeleted   = "deleted"
 	OutcomeError     = "error"
 )
 
@@ -147,4 +150,46 @@ func (w *Writer) object(r *openreportsv1alpha1.Report) (*unstructured.Unstructur
 	u := &unstructured.Unstructured{Object: m}
 	u.SetGroupVersionKind(reports.ReportKind)
 	return u, nil
+}
+
+// Prune deletes the reports tokenguard wrote whose "namespace/name" is not
+// in keep: reports of workloads that no longer run a pod (scaled to zero,
+// a finished Job). It returns how many it deleted and the first error.
+func (w *Writer) Prune(ctx context.Context, keep map[string]bool) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.load(ctx); err != nil {
+		return 0, err
+	}
+	var gone []string
+	for key := range w.stored {
+		if !keep[key] {
+			gone = append(gone, key)
+		}
+	}
+	slices.Sort(gone)
+	n := 0
+	var firstErr error
+	for _, key := range gone {
+		ns, name, _ := strings.Cut(key, "/")
+		if err := w.limiter.Wait(ctx); err != nil {
+			return n, err
+		}
+		rv := w.stored[key].resourceVersion
+		err := w.client.Resource(w.resource()).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+		switch {
+		case err == nil || apierrors.IsNotFound(err):
+			delete(w.stored, key)
+			if err == nil {
+				n++
+			}
+		case apierrors.IsConflict(err):
+			delete(w.stored, key) // changed behind our back: read again
+		default:
+			if firstErr == nil {
+				firstErr = fmt.Errorf("cannot delete %s %s: %w", w.Kind(), key, err)
+			}
+		}
+	}
+	return n, firstErr
 }

@@ -51,6 +51,9 @@ type StoreOptions struct {
 	Now func() time.Time
 }
 
+// requestTimeout bounds each write request.
+const requestTimeout = 15 * time.Second
+
 // Write outcomes, as OnWrite receives them.
 const (
 	WriteCreated   = "created"
@@ -148,6 +151,7 @@ func NewStore(client dynamic.Interface, catalog *policy.Catalog, o StoreOptions)
 // returns at once.
 func (s *Store) Start(ctx context.Context) {
 	go func() {
+		said := ""
 		for {
 			err := s.probe(ctx)
 			if err == nil {
@@ -156,7 +160,14 @@ func (s *Store) Start(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			// Said once per kind of answer: the CRD may never come.
+			kind := "refused"
 			if apierrors.IsNotFound(err) {
+				kind = "absent"
+			}
+			if kind == said {
+				s.opts.Logger.Debug("imageevidences.tokenguard.io still not readable", "error", err.Error())
+			} else if said = kind; apierrors.IsNotFound(err) {
 				s.opts.Logger.Info("imageevidences.tokenguard.io is not served (the CRD in deploy/crds is not installed): registry evidence stays in this process; asking again later", "retry", s.opts.Retry.String())
 			} else {
 				s.opts.Logger.Warn("cannot list imageevidences.tokenguard.io, so registry evidence is not shared with the other replicas (RBAC: deploy/components/controller grants it); asking again later", "error", err.Error(), "retry", s.opts.Retry.String())
@@ -335,7 +346,9 @@ func (s *Store) write(ctx context.Context, fresh *v1alpha1.ImageEvidence) (strin
 			return WriteError, err
 		}
 		obj.SetResourceVersion("")
-		created, err := res.Create(ctx, obj, metav1.CreateOptions{})
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		created, err := res.Create(rctx, obj, metav1.CreateOptions{})
+		cancel()
 		switch {
 		case apierrors.IsAlreadyExists(err):
 			return WriteConflict, nil
@@ -353,7 +366,9 @@ func (s *Store) write(ctx context.Context, fresh *v1alpha1.ImageEvidence) (strin
 		if err != nil {
 			return WriteError, err
 		}
-		updated, err := res.Update(ctx, obj, metav1.UpdateOptions{})
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		updated, err := res.Update(rctx, obj, metav1.UpdateOptions{})
+		cancel()
 		if err != nil {
 			return conflictOr(err, "update", merged.Name)
 		}
@@ -371,7 +386,9 @@ func (s *Store) updateStatus(ctx context.Context, ie *v1alpha1.ImageEvidence, ou
 	if err != nil {
 		return WriteError, err
 	}
-	if _, err := s.client.Resource(v1alpha1.ImageEvidenceResource).UpdateStatus(ctx, obj, metav1.UpdateOptions{}); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	if _, err := s.client.Resource(v1alpha1.ImageEvidenceResource).UpdateStatus(rctx, obj, metav1.UpdateOptions{}); err != nil {
 		return conflictOr(err, "update the status of", ie.Name)
 	}
 	return outcome, nil
@@ -432,7 +449,9 @@ func (s *Store) DeleteStale(ctx context.Context, running map[string]bool, ttl ti
 			return n, err
 		}
 		rv := ie.ResourceVersion
-		err := s.client.Resource(v1alpha1.ImageEvidenceResource).Delete(ctx, ie.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		err := s.client.Resource(v1alpha1.ImageEvidenceResource).Delete(rctx, ie.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+		cancel()
 		switch {
 		case err == nil:
 			n++

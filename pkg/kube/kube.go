@@ -196,6 +196,46 @@ func (c *Client) UpdateLease(ctx context.Context, l *coordinationv1.Lease) (*coo
 	return out, WrapError("update", "lease "+l.Name, l.Namespace, metav1.ListOptions{}, err)
 }
 
+// ListConfigMaps lists the config maps of namespace.
+func (c *Client) ListConfigMaps(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.ConfigMapList, error) {
+	l := &corev1.ConfigMapList{}
+	return l, list(ctx, c.core, "configmaps", namespace, opts, l)
+}
+
+// GetConfigMap reads a config map (the stale-token observations an audit
+// sink publishes).
+func (c *Client) GetConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
+	out := &corev1.ConfigMap{}
+	err := c.core.Get().Namespace(namespace).Resource("configmaps").Name(name).Do(ctx).Into(out)
+	return out, WrapError("get", "configmap "+name, namespace, metav1.ListOptions{}, err)
+}
+
+// CreateConfigMap creates a config map.
+func (c *Client) CreateConfigMap(ctx context.Context, cm *corev1.ConfigMap) (*corev1.ConfigMap, error) {
+	out := &corev1.ConfigMap{}
+	err := c.core.Post().Namespace(cm.Namespace).Resource("configmaps").Body(cm).Do(ctx).Into(out)
+	return out, WrapError("create", "configmap "+cm.Name, cm.Namespace, metav1.ListOptions{}, err)
+}
+
+// UpdateConfigMap replaces a config map; its resourceVersion, when set,
+// makes it conditional.
+func (c *Client) UpdateConfigMap(ctx context.Context, cm *corev1.ConfigMap) (*corev1.ConfigMap, error) {
+	out := &corev1.ConfigMap{}
+	err := c.core.Put().Namespace(cm.Namespace).Resource("configmaps").Name(cm.Name).Body(cm).Do(ctx).Into(out)
+	return out, WrapError("update", "configmap "+cm.Name, cm.Namespace, metav1.ListOptions{}, err)
+}
+
+// DeleteConfigMap deletes a config map, only if its resourceVersion is
+// still resourceVersion (when not empty).
+func (c *Client) DeleteConfigMap(ctx context.Context, namespace, name, resourceVersion string) error {
+	opts := &metav1.DeleteOptions{}
+	if resourceVersion != "" {
+		opts.Preconditions = &metav1.Preconditions{ResourceVersion: &resourceVersion}
+	}
+	err := c.core.Delete().Namespace(namespace).Resource("configmaps").Name(name).Body(opts).Do(ctx).Error()
+	return WrapError("delete", "configmap "+name, namespace, metav1.ListOptions{}, err)
+}
+
 // ServerVersion asks the API server for its version (GET /version).
 func (c *Client) ServerVersion(ctx context.Context) (*version.Info, error) {
 	body, err := c.core.Get().AbsPath("/version").Do(ctx).Raw()

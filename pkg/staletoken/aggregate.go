@@ -197,6 +197,15 @@ func (s *subjectAgg) judge(subject string, p Policy) Subject {
 	}
 }
 
+// Judge judges one subject known only by its largest "seconds after
+// warning threshold", the time an event carried it and the subject's last
+// event (what an audit sink keeps per service account), under p, as Result
+// judges a subject of the logs.
+func Judge(subject string, maxSeconds int64, maxSeenAt, lastSeen time.Time, p Policy) Subject {
+	s := &subjectAgg{first: lastSeen, last: lastSeen, maxSeconds: maxSeconds, maxAt: maxSeenAt}
+	return s.judge(subject, p)
+}
+
 // Result judges every subject read so far under p, most urgent first:
 // rejected, then expiring, then stale; within each the least time left
 // first; ties by subject.

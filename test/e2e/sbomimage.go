@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -29,15 +31,26 @@ import (
 // Registry is a real OCI registry (go-containerregistry's, with the
 // referrers API) on 127.0.0.1.
 type Registry struct {
-	server *httptest.Server
-	Host   string
+	server   *httptest.Server
+	Host     string
+	requests atomic.Int64
 }
 
 // StartRegistry starts the registry; Close stops it.
 func StartRegistry() *Registry {
-	s := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
-	return &Registry{server: s, Host: strings.TrimPrefix(s.URL, "http://")}
+	r := &Registry{}
+	h := registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0)))
+	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		h.ServeHTTP(w, req)
+	}))
+	r.Host = strings.TrimPrefix(r.server.URL, "http://")
+	return r
 }
+
+// Requests is the number of requests the registry has answered (pushes
+// too).
+func (r *Registry) Requests() int64 { return r.requests.Load() }
 
 // Close stops the registry.
 func (r *Registry) Close() { r.server.Close() }
