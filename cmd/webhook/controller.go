@@ -20,9 +20,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/config"
 	"github.com/tokenguard/tokenguard/pkg/controller"
-	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/engine"
 	"github.com/tokenguard/tokenguard/pkg/imageevidence"
 	"github.com/tokenguard/tokenguard/pkg/reports"
