@@ -185,6 +185,16 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 	if !cache.WaitForSync(ctx) {
 		return ctx.Err()
 	}
+	if store != nil {
+		// The shared evidence first: what the webhook's replicas found is
+		// not looked up again.
+		select {
+		case <-store.Ready():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(30 * time.Second):
+		}
+	}
 	log.Info("caches synced; standing for leader", "lease", f.leaseNamespace+"/tokenguard-controller", "identity", f.identity)
 
 	return controller.RunLeader(ctx, client, controller.LeaderOptions{

@@ -51,6 +51,7 @@ type serveFlags struct {
 	insecureRegistries    stringList
 	profiling             bool
 	sharedEvidence        bool
+	publishInterval       time.Duration
 	auditListen           string
 	auditClientCA         string
 	auditTokenFile        string
@@ -79,6 +80,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.auditClientCA, "audit-client-ca-file", "", "CA bundle (PEM) that signs the API server's audit-webhook client certificate (mTLS)")
 	fs.StringVar(&f.auditTokenFile, "audit-token-file", "", "file of bearer tokens (one a line) the API server's audit-webhook kubeconfig may send")
 	fs.BoolVar(&f.sharedEvidence, "shared-evidence", true, "with registry lookups on, share evidence with the other replicas and the controller through the cluster's ImageEvidence objects (tokenguard.io; used once the CRD is installed and readable)")
+	fs.DurationVar(&f.publishInterval, "stale-tokens-publish-interval", 30*time.Second, "with --audit-listen, how often the sink's observations are published (while they change) to the ConfigMap tokenguard-stale-tokens-$POD_NAME for the controller's reports")
 	fs.BoolVar(&f.profiling, "profiling", false, "also serve Go's /debug/pprof/ profiles on --metrics-listen (CPU, heap, goroutines; keep that port off the network)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -461,6 +463,6 @@ func publishStaleTokens(ctx context.Context, f *serveFlags, sink *auditsink.Sink
 		log.Warn("stale-token observations are not published for the controller's reports: the cluster cannot be reached", "error", err.Error())
 		return
 	}
-	p := &auditsink.Publisher{Sink: sink, Client: client, Namespace: namespace, Replica: name, Log: log}
+	p := &auditsink.Publisher{Sink: sink, Client: client, Namespace: namespace, Replica: name, Every: f.publishInterval, Log: log}
 	go p.Run(ctx)
 }

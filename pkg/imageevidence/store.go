@@ -83,6 +83,11 @@ type Store struct {
 	// on is set once the informer runs; synced once it has listed.
 	on atomic.Bool
 
+	// ready is closed once the first probe answered and, when the
+	// resource is served, the informer has listed.
+	ready     chan struct{}
+	readyOnce sync.Once
+
 	mu      sync.Mutex
 	pending map[string]*v1alpha1.ImageEvidence // by object name
 	order   []string                           // names in offer order
@@ -118,6 +123,7 @@ func NewStore(client dynamic.Interface, catalog *policy.Catalog, o StoreOptions)
 		limiter: flowcontrol.NewTokenBucketRateLimiter(o.WriteQPS, o.WriteBurst),
 		pending: map[string]*v1alpha1.ImageEvidence{},
 		kick:    make(chan struct{}, 1),
+		ready:   make(chan struct{}),
 	}
 	res := client.Resource(v1alpha1.ImageEvidenceResource)
 	lw := &cache.ListWatch{
@@ -160,6 +166,7 @@ func (s *Store) Start(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			s.readyOnce.Do(func() { close(s.ready) })
 			// Said once per kind of answer: the CRD may never come.
 			kind := "refused"
 			if apierrors.IsNotFound(err) {
@@ -183,6 +190,7 @@ func (s *Store) Start(ctx context.Context) {
 			return
 		}
 		s.on.Store(true)
+		s.readyOnce.Do(func() { close(s.ready) })
 		s.opts.Logger.Info("sharing registry evidence through ImageEvidence objects", "objects", len(s.informer.GetStore().ListKeys()))
 		s.writeLoop(ctx)
 	}()
@@ -196,6 +204,11 @@ func (s *Store) probe(ctx context.Context) error {
 	_, err := s.client.Resource(v1alpha1.ImageEvidenceResource).List(ctx, metav1.ListOptions{Limit: 1})
 	return err
 }
+
+// Ready is closed once the store knows whether it is enabled: the first
+// answer was that ImageEvidence is not readable, or its informer has
+// listed.
+func (s *Store) Ready() <-chan struct{} { return s.ready }
 
 // Enabled reports whether the store reads and writes ImageEvidence: the
 // resource is served and its informer has listed.
@@ -253,22 +266,22 @@ func (s *Store) Lookup(digest string) (*policy.Evidence, time.Time, bool) {
 }
 
 // Offer implements registry.Shared: it queues the ImageEvidence of ev for
-// writing, unless the store is off or MaxPending offers wait already. A
-// later offer of a digest replaces a waiting one.
-func (s *Store) Offer(digest string, ev *policy.Evidence) {
+// writing, unless the store is off or MaxPending offers wait already (then
+// it reports false). A later offer of a digest replaces a waiting one.
+func (s *Store) Offer(digest string, ev *policy.Evidence) bool {
 	if !s.on.Load() {
-		return
+		return false
 	}
 	ie := FromEvidence(digest, ev, s.catalog, s.opts.Now())
 	if ie == nil {
-		return
+		return true // nothing to store for this digest, ever
 	}
 	s.mu.Lock()
 	_, waiting := s.pending[ie.Name]
 	if !waiting && len(s.pending) >= s.opts.MaxPending {
 		s.mu.Unlock()
 		s.count(WriteDropped)
-		return
+		return false
 	}
 	if !waiting {
 		s.order = append(s.order, ie.Name)
@@ -279,6 +292,7 @@ func (s *Store) Offer(digest string, ev *policy.Evidence) {
 	case s.kick <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 func (s *Store) count(outcome string) {

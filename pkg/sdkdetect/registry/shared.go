@@ -21,9 +21,11 @@ type Shared interface {
 	// the result.
 	Lookup(digest string) (ev *policy.Evidence, observed time.Time, ok bool)
 	// Offer hands over the evidence of a complete lookup of digest (ev
-	// names the image looked up). ev and what it holds must not be
-	// modified, nor kept past the call unless copied.
-	Offer(digest string, ev *policy.Evidence)
+	// names the image looked up) and reports whether it was taken (a
+	// store not ready yet refuses, and is offered it again on the next
+	// lookup). ev and what it holds must not be modified, nor kept past
+	// the call unless copied.
+	Offer(digest string, ev *policy.Evidence) bool
 }
 
 // shared returns the record of digest from Options.Shared, if it holds
@@ -66,7 +68,7 @@ func (s *Source) offer(rec *record, ev *policy.Evidence) {
 	if s.scanner.wants(rec) && ev.Layers == "" {
 		return
 	}
-	if rec.offered.CompareAndSwap(false, true) {
-		s.opts.Shared.Offer(rec.digest, ev)
+	if rec.offered.CompareAndSwap(false, true) && !s.opts.Shared.Offer(rec.digest, ev) {
+		rec.offered.Store(false)
 	}
 }

@@ -27,7 +27,7 @@ func (m *memShared) Lookup(digest string) (*policy.Evidence, time.Time, bool) {
 	return ev, m.seen[digest], ok
 }
 
-func (m *memShared) Offer(digest string, ev *policy.Evidence) {
+func (m *memShared) Offer(digest string, ev *policy.Evidence) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ev == nil {
@@ -36,6 +36,7 @@ func (m *memShared) Offer(digest string, ev *policy.Evidence) {
 	cp := *ev
 	m.ev[digest], m.seen[digest] = &cp, time.Now()
 	m.offers = append(m.offers, digest)
+	return true
 }
 
 func (m *memShared) offered() []string {
