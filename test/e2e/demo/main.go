@@ -39,6 +39,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/tokenguard/tokenguard/deploy/crds"
 	"github.com/tokenguard/tokenguard/test/e2e"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
@@ -405,6 +406,11 @@ func reportsStep(ctx context.Context, c *cluster.Cluster, tokenguard, config, wo
 	if err := c.InstallCRD(ctx, crd); err != nil {
 		return err
 	}
+	// Shared registry evidence (deploy/crds): the controller writes what it
+	// finds of the images that run.
+	if err := c.InstallCRD(ctx, crds.ImageEvidenceYAML); err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(ctx, tokenguard, "controller", "--kubeconfig", c.Kubeconfig, "--config", config,
 		"--lease-namespace", "default", "--identity", "demo", "--metrics-addr", "127.0.0.1:0", "--interval", "10s", "--log-format", "text")
 	logFile, err := os.Create(filepath.Join(work, "controller.log"))
@@ -440,13 +446,43 @@ func reportsStep(ctx context.Context, c *cluster.Cluster, tokenguard, config, wo
 			last, same = n, 0
 		}
 	}
-	fmt.Println("   $ kubectl get reports -A")
+	printTable(&table, "kubectl get reports -A", true)
+	if len(table.Rows) == 0 {
+		fmt.Printf("   no reports were written; the controller's log is in %s\n", logFile.Name())
+	}
+	// The registry evidence of the images that run, shared with every
+	// webhook replica.
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/apis/tokenguard.io/v1alpha1/imageevidences").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("listing imageevidences: %w", err)
+	}
+	var evidence metav1.Table
+	if err := json.Unmarshal(raw, &evidence); err != nil {
+		return err
+	}
+	printTable(&evidence, "kubectl get imageevidences", false)
+	return nil
+}
+
+// printTable prints a server-side table as kubectl does (the columns of
+// priority 0), with a NAMESPACE column for namespaced objects.
+func printTable(table *metav1.Table, command string, namespaced bool) {
+	fmt.Println("   $ " + command)
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
-	fmt.Fprint(tw, "   NAMESPACE")
+	fmt.Fprint(tw, "   ")
+	if namespaced {
+		fmt.Fprint(tw, "NAMESPACE\t")
+	}
+	first := true
 	for _, col := range table.ColumnDefinitions {
 		if col.Priority == 0 {
-			fmt.Fprint(tw, "\t"+strings.ToUpper(col.Name))
+			if !first {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, strings.ToUpper(col.Name))
+			first = false
 		}
 	}
 	fmt.Fprintln(tw)
@@ -455,18 +491,22 @@ func reportsStep(ctx context.Context, c *cluster.Cluster, tokenguard, config, wo
 			Metadata metav1.ObjectMeta `json:"metadata"`
 		}
 		_ = json.Unmarshal(row.Object.Raw, &meta)
-		fmt.Fprint(tw, "   "+meta.Metadata.Namespace)
+		fmt.Fprint(tw, "   ")
+		if namespaced {
+			fmt.Fprint(tw, meta.Metadata.Namespace+"\t")
+		}
+		first := true
 		for i, cell := range row.Cells {
 			if i < len(table.ColumnDefinitions) && table.ColumnDefinitions[i].Priority == 0 {
-				fmt.Fprintf(tw, "\t%v", cell)
+				if !first {
+					fmt.Fprint(tw, "\t")
+				}
+				fmt.Fprintf(tw, "%v", cell)
+				first = false
 			}
 		}
 		fmt.Fprintln(tw)
 	}
 	_ = tw.Flush()
 	fmt.Print(b.String())
-	if len(table.Rows) == 0 {
-		fmt.Printf("   no reports were written; the controller's log is in %s\n", logFile.Name())
-	}
-	return nil
 }
