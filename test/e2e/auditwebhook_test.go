@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/tokenguard/tokenguard/pkg/certs"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
 
@@ -34,27 +33,11 @@ func TestAuditWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certDir := filepath.Join(work, "certs")
-	b, err := certs.Generate([]string{"127.0.0.1", "localhost"}, time.Now().Add(-time.Minute), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := certs.WriteFiles(certDir, b); err != nil {
-		t.Fatal(err)
-	}
 	// The sink is served only authenticated, on its own listener: the API
 	// server's webhook kubeconfig sends a bearer token of --audit-token-file.
-	auditAddr, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const token = "e2e-audit-webhook-token"
-	tokens := filepath.Join(work, "audit-tokens")
-	if err := os.WriteFile(tokens, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	proc, err := NewProcess(bin, "--tls-cert-file", filepath.Join(certDir, certs.CertFile), "--tls-private-key-file", filepath.Join(certDir, certs.KeyFile),
-		"--audit-listen", auditAddr, "--audit-token-file", tokens)
+	sink := newAuditSinkFiles(t, work)
+	auditAddr, token, b := sink.addr, sink.token, sink.certs
+	proc, err := NewProcess(bin, sink.args()...)
 	if err != nil {
 		t.Fatal(err)
 	}

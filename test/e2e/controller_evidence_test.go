@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,7 +23,6 @@ import (
 	"github.com/tokenguard/tokenguard/deploy/crds"
 	"github.com/tokenguard/tokenguard/pkg/apis/tokenguard/v1alpha1"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
-	"github.com/tokenguard/tokenguard/pkg/certs"
 	"github.com/tokenguard/tokenguard/pkg/reports"
 	"github.com/tokenguard/tokenguard/test/e2e/cluster"
 )
@@ -45,41 +42,14 @@ func TestEndToEndControllerEvidenceAndStaleTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg := StartRegistry()
-	defer reg.Close()
-	image, err := reg.PushWithSBOM("acme/api", "1.4", "pkg:golang/k8s.io/client-go@v0.14.2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(work, "tokenguard.yaml")
-	if err := os.WriteFile(config, fmt.Appendf(nil, "apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\n"+
-		"registry:\n  enabled: true\n  timeout: 5s\n  registries: [%q]\n  insecureRegistries: [%q]\n", reg.Host, reg.Host), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, image, config := sbomRegistry(t, work)
 
 	// A webhook replica with the audit sink, publishing as Pod
 	// tokenguard-a of namespace default (the downward API's variables).
-	certDir := filepath.Join(work, "certs")
-	b, err := certs.Generate([]string{"127.0.0.1", "localhost"}, time.Now().Add(-time.Minute), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := certs.WriteFiles(certDir, b); err != nil {
-		t.Fatal(err)
-	}
-	auditAddr, err := FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const token = "e2e-controller-audit-token"
-	tokens := filepath.Join(work, "audit-tokens")
-	if err := os.WriteFile(tokens, []byte(token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sink := newAuditSinkFiles(t, work)
 	t.Setenv("POD_NAME", "tokenguard-a")
 	t.Setenv("POD_NAMESPACE", "default")
-	serve, err := NewProcess(bin, "--tls-cert-file", filepath.Join(certDir, certs.CertFile), "--tls-private-key-file", filepath.Join(certDir, certs.KeyFile),
-		"--kubeconfig", c.Kubeconfig, "--config", config, "--audit-listen", auditAddr, "--audit-token-file", tokens, "--stale-tokens-publish-interval", "200ms")
+	serve, err := NewProcess(bin, append(sink.args(), "--kubeconfig", c.Kubeconfig, "--config", config, "--stale-tokens-publish-interval", "200ms")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +65,8 @@ func TestEndToEndControllerEvidenceAndStaleTokens(t *testing.T) {
 		"user":        map[string]any{"username": "system:serviceaccount:shop:api"},
 		"annotations": map[string]string{"authentication.k8s.io/stale-token": fmt.Sprintf("subject: system:serviceaccount:shop:api, seconds after warning threshold: %d", 85*86400)}}
 	body, _ := json.Marshal(map[string]any{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": []any{event}})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+auditAddr+"/audit", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+sink.addr+"/audit", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+sink.token)
 	req.Header.Set("Content-Type", "application/json")
 	httpClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the sink on 127.0.0.1, a test certificate
 	resp, err := httpClient.Do(req)

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -26,6 +28,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/tokenguard/tokenguard/pkg/certs"
 )
 
 // Registry is a real OCI registry (go-containerregistry's, with the
@@ -176,4 +180,57 @@ func BuildOperator(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("go build ./test/e2e/operator: %v\n%s", err, out)
 	}
 	return os.ReadFile(bin)
+}
+
+// sbomRegistry starts a registry holding acme/api:1.4 with an SBOM naming
+// client-go v0.14.2 (too old), and writes a configuration in work that
+// looks it up; it returns the registry, the image and the configuration
+// file.
+func sbomRegistry(t testing.TB, work string) (*Registry, string, string) {
+	t.Helper()
+	reg := StartRegistry()
+	t.Cleanup(reg.Close)
+	image, err := reg.PushWithSBOM("acme/api", "1.4", "pkg:golang/k8s.io/client-go@v0.14.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(work, "tokenguard.yaml")
+	if err := os.WriteFile(config, fmt.Appendf(nil, "apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\n"+
+		"registry:\n  enabled: true\n  timeout: 5s\n  registries: [%q]\n  insecureRegistries: [%q]\n", reg.Host, reg.Host), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return reg, image, config
+}
+
+// auditSinkFiles are what a serve process with the audit sink needs: a
+// serving certificate for 127.0.0.1, a free address for --audit-listen and
+// a file of one bearer token.
+type auditSinkFiles struct {
+	certDir, addr, tokens, token string
+	certs                        *certs.Bundle
+}
+
+func newAuditSinkFiles(t testing.TB, work string) *auditSinkFiles {
+	t.Helper()
+	b, err := certs.Generate([]string{"127.0.0.1", "localhost"}, time.Now().Add(-time.Minute), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &auditSinkFiles{certDir: filepath.Join(work, "certs"), tokens: filepath.Join(work, "audit-tokens"), token: "e2e-audit-webhook-token", certs: b}
+	if err := certs.WriteFiles(f.certDir, b); err != nil {
+		t.Fatal(err)
+	}
+	if f.addr, err = FreeAddr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.tokens, []byte(f.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// args are serve's flags for the certificate and the sink.
+func (f *auditSinkFiles) args() []string {
+	return []string{"--tls-cert-file", filepath.Join(f.certDir, certs.CertFile), "--tls-private-key-file", filepath.Join(f.certDir, certs.KeyFile),
+		"--audit-listen", f.addr, "--audit-token-file", f.tokens}
 }

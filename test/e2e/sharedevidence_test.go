@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,17 +40,7 @@ func TestEndToEndSharedEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := StartRegistry()
-	defer reg.Close()
-	image, err := reg.PushWithSBOM("acme/api", "1.4", "pkg:golang/k8s.io/client-go@v0.14.2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(work, "tokenguard.yaml")
-	if err := os.WriteFile(config, fmt.Appendf(nil, "apiVersion: tokenguard.io/v1alpha1\nkind: TokenGuardConfiguration\n"+
-		"registry:\n  enabled: true\n  timeout: 5s\n  registries: [%q]\n  insecureRegistries: [%q]\n", reg.Host, reg.Host), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	reg, image, config := sbomRegistry(t, work)
 	warnings := &warningRecorder{}
 	cfg := rest.CopyConfig(c.Config)
 	cfg.WarningHandler = warnings
