@@ -20,7 +20,7 @@ import (
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "check [flags] PATH...", stderr)
-	output := fs.String("o", "text", "output format: text or json")
+	output := fs.String("o", "text", "output format: text, json, sarif (SARIF 2.1.0, for code scanning) or junit (JUnit XML)")
 	failOn := fs.String("fail-on", "too-old", "exit 1 when a workload's verdict is at or above this: too-old or unknown")
 	clusterVersion := fs.String("cluster-version", "", "control-plane version (e.g. v1.30) for the kube-proxy rule; without it kube-proxy is unknown")
 	configFile := fs.String("config", "", "a TokenGuardConfiguration (as serve reads it): catalog overrides, controlPlaneVersion and exemptions apply, so check agrees with admission")
@@ -38,8 +38,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "tokenguard check: -o %q is not supported; use text or json\n", *output)
+	switch *output {
+	case "text", "json", "sarif", "junit":
+	default:
+		fmt.Fprintf(stderr, "tokenguard check: -o %q is not supported; use text, json, sarif or junit\n", *output)
 		return exitUsage
 	}
 	threshold := policy.Verdict(*failOn)
@@ -92,14 +94,26 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, *registryDeadline)
 		defer cancel()
 	}
-	if err := checkManifests(ctx, newEngine(cc, evidence, budget, dir), dir, paths, stdin, rep, stderr); err != nil {
+	// SARIF and JUnit point at lines: the manifests are read for them.
+	lines := *output == "sarif" || *output == "junit"
+	if err := checkManifests(ctx, newEngine(cc, evidence, budget, dir), dir, paths, stdin, rep, stderr, lines); err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: %v\n", err)
 		return exitUsage
 	}
-	if *output == "json" {
+	switch *output {
+	case "json":
 		err = rep.WriteJSON(stdout)
-	} else {
+	case "sarif":
+		err = rep.WriteSARIF(stdout, report.SARIFOptions{Catalog: cc.Catalog, Version: version})
+	case "junit":
+		err = rep.WriteJUnit(stdout, report.JUnitOptions{FailOn: threshold})
+	default:
 		err = rep.WriteText(stdout, stderr)
+	}
+	if err == nil && lines {
+		// These files go to code scanning or a test report: the log says
+		// what could not be read, as the text output does.
+		err = rep.WriteErrors(stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tokenguard check: writing output: %v\n", err)
@@ -123,7 +137,9 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // are read twice, the first time for service accounts only, so that
 // workloads are judged as they are read and memory does not grow with
 // them; standard input, which cannot be read twice, is held in memory.
-func checkManifests(ctx context.Context, eng *engine.Engine, dir *awsid.Directory, paths []string, stdin io.Reader, rep *report.Spool, stderr io.Writer) error {
+// With lines, each result also says on which lines of its file the object
+// and its containers' images are.
+func checkManifests(ctx context.Context, eng *engine.Engine, dir *awsid.Directory, paths []string, stdin io.Reader, rep *report.Spool, stderr io.Writer, lines bool) error {
 	addServiceAccount := func(sa workload.ServiceAccount) { dir.AddServiceAccount(sa.Namespace, sa.Name, sa.Annotations) }
 	fromStdin := slices.Contains(paths, "-")
 	if !fromStdin {
@@ -135,6 +151,7 @@ func checkManifests(ctx context.Context, eng *engine.Engine, dir *awsid.Director
 			Kind: w.Kind, Namespace: w.Namespace, Name: w.Name,
 			Verdict: r.Verdict, Findings: r.Findings,
 			Source: w.Source, Document: w.Document,
+			Line: w.Line, ImageLines: w.ImageLines,
 		})
 	}
 	var held []workload.Workload
@@ -150,6 +167,7 @@ func checkManifests(ctx context.Context, eng *engine.Engine, dir *awsid.Director
 			return rep.AddError(report.Error{Source: e.Source, Document: e.Document, Field: e.Field, Message: e.Error()})
 		},
 		Skipped: rep.Skip,
+		Lines:   lines,
 		Note: func(e *workload.DocError) {
 			fmt.Fprintf(stderr, "tokenguard check: skipped %v\n", e)
 		},

@@ -27,6 +27,12 @@ type Result struct {
 	// Source and Document say where the manifest came from (check only).
 	Source   string `json:"source,omitempty"`
 	Document int    `json:"document,omitempty"`
+	// Line is the line of Source where the workload's object starts, and
+	// ImageLines the line of each container's image by container name (0
+	// and nil when not known). They place SARIF and JUnit results; the
+	// JSON contract does not carry them.
+	Line       int            `json:"-"`
+	ImageLines map[string]int `json:"-"`
 }
 
 // Error is one input that could not be judged.

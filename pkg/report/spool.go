@@ -148,6 +148,11 @@ func (s *Spool) WriteJSON(w io.Writer) error { return writeJSON(w, s) }
 // WriteText writes what the spool holds as WriteText writes a Report.
 func (s *Spool) WriteText(w, errw io.Writer) error { return writeText(w, errw, s) }
 
+// WriteErrors writes one "error: ..." line per input error, as WriteText
+// writes them to its error writer: for outputs that are files (SARIF,
+// JUnit), whose run log should still name what could not be read.
+func (s *Spool) WriteErrors(w io.Writer) error { return writeErrors(w, s) }
+
 // Close removes the temporary files.
 func (s *Spool) Close() error {
 	var err error

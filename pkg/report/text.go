@@ -118,19 +118,24 @@ func writeText(w, errw io.Writer, src source) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	ebw := bufio.NewWriter(errw)
-	err = src.eachError(func(e *Error) error {
-		_, err := fmt.Fprintf(ebw, "error: %s\n", e.Message)
+	if err := writeErrors(errw, src); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "\n%s\n", summaryLine(src.counts(), src.skipped()))
+	return err
+}
+
+// writeErrors writes one "error: <message>" line per input error.
+func writeErrors(w io.Writer, src source) error {
+	bw := bufio.NewWriter(w)
+	err := src.eachError(func(e *Error) error {
+		_, err := fmt.Fprintf(bw, "error: %s\n", e.Message)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if err := ebw.Flush(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "\n%s\n", summaryLine(src.counts(), src.skipped()))
-	return err
+	return bw.Flush()
 }
 
 func sectionTitle(v policy.Verdict) string {

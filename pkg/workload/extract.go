@@ -36,6 +36,13 @@ type Workload struct {
 	Document int
 	// Item is the 1-based index inside a List, 0 when not in a List.
 	Item int
+	// Line is the 1-based line of Source where the object starts, and
+	// ImageLines the line of each container's image (by container name);
+	// set only when the Visitor asks for Lines (0 and nil otherwise). A
+	// line that cannot be found falls back to the document's first line
+	// (Line) or is missing (ImageLines).
+	Line       int
+	ImageLines map[string]int
 }
 
 // PodSpecPath is the field path of the workload's pod spec, e.g. "spec" for

@@ -87,6 +87,10 @@ type Visitor struct {
 	// ServiceAccount, when set, receives each v1 ServiceAccount (instead of
 	// Skipped): its annotations say which AWS credentials its pods get.
 	ServiceAccount func(ServiceAccount)
+	// Lines, when set, fills each Workload's Line and ImageLines, at the
+	// cost of a second parse of each document that holds a workload (for
+	// reports that point at lines: SARIF, JUnit).
+	Lines bool
 }
 
 // ServiceAccount is a v1 ServiceAccount read from the manifests, reduced
@@ -424,7 +428,8 @@ type decoder struct {
 	doc       int
 	startLine int // line of the file where the current document starts
 	v         Visitor
-	stop      error // the first error v returned
+	stop      error     // the first error v returned
+	pos       positions // where the current document's objects are (v.Lines)
 }
 
 func (d *decoder) fail(item int, object, field string, err error) {
@@ -445,6 +450,9 @@ func (d *decoder) section(data []byte) {
 	if err != nil {
 		d.fail(0, "", "", fileLine(err, d.startLine))
 		return
+	}
+	if d.v.Lines {
+		d.pos.reset(data, d.startLine)
 	}
 	d.object(j, 0, "", "")
 }
@@ -471,6 +479,10 @@ func (d *decoder) jsonStream(data []byte) bool {
 			err = jsonStreamError(err)
 			d.fail(0, "", "", fmt.Errorf("%w (the rest of this JSON stream was not read)", err))
 			return true
+		}
+		if d.v.Lines {
+			off := int(dec.InputOffset()) - len(raw)
+			d.pos.reset(raw, d.startLine+lineOf(data, off))
 		}
 		d.object(raw, 0, "", "")
 	}
@@ -603,6 +615,9 @@ func (d *decoder) add(w Workload, item int, object string) {
 			d.fail(item, object, fe.field, fe.err)
 		}
 		return
+	}
+	if d.v.Lines {
+		d.pos.locate(&w, item)
 	}
 	if d.v.Workload != nil && d.stop == nil {
 		d.stop = d.v.Workload(w)
