@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tokenguard/tokenguard/deploy/safety"
 	"github.com/tokenguard/tokenguard/pkg/admission"
 	"github.com/tokenguard/tokenguard/pkg/auditsink"
 	"github.com/tokenguard/tokenguard/pkg/controller"
@@ -126,19 +127,5 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
-	for _, o := range objs {
-		if o["kind"] != "ConfigMap" {
-			continue
-		}
-		md, _ := o["metadata"].(map[string]any)
-		labels, _ := md["labels"].(map[string]any)
-		d, _ := o["data"].(map[string]any)
-		if labels["grafana_dashboard"] == "1" && d["grafana-dashboard.json"] == string(data) {
-			found = true
-		}
-	}
-	if !found {
-		t.Error("components/monitoring renders no ConfigMap labelled grafana_dashboard=1 holding grafana-dashboard.json")
-	}
+	safety.Dashboard(t, objs, install("overlays/self-signed"), data)
 }
