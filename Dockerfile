@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Multi-stage, multi-arch build of tokenguard:
 #   docker buildx build --platform linux/amd64,linux/arm64 --build-arg VERSION=v0.1.0 -t ghcr.io/tokenguard/tokenguard:v0.1.0 .
+# (make docker-image). make image builds the same image without Docker
+# (hack/image); hack/image/dockerfile_test.go keeps the two in step.
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64

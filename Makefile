@@ -24,7 +24,7 @@ test: lint ## all tests: unit, fuzz seed corpora, golden files, end-to-end again
 	./hack/test-deps.sh
 	@echo "== control-plane binaries for the end-to-end tests (a cold build takes several minutes)"
 	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
-	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v -e /test/e2e/faults -e /test/corpus) && \
+	  TOKENGUARD_E2E_BIN=$$bin TOKENGUARD_HELM=$$(./hack/tools/helm/build.sh | tail -n 1) $(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v -e /test/e2e/faults -e /test/corpus) && \
 	  echo "== alone, without -race (they measure time and memory): three replicas under faults through the real API server; the layer-scan corpus beside syft" && \
 	  TOKENGUARD_E2E_BIN=$$bin $(GO) test -p 1 -count=1 -timeout 40m ./test/e2e/faults/ ./test/corpus/ && \
 	  $(GO) test -count=1 -run 'TestLayerScanMemoryBounded' ./pkg/sdkdetect/registry/
@@ -44,6 +44,11 @@ faults: ## the replica fault scenarios at 100 pods/s for 60 s each (FAULTS_RATE=
 layer-bench: ## the layer-scan corpus (27 images) beside syft, built once from the module proxy: findings, wall time, peak RSS
 	LAYER_CORPUS_SYFT=1 ./hack/layer-corpus.sh && \
 	  $(GO) test -count=1 -timeout 60m -run TestCorpus -v ./test/corpus/ | grep -v -e "^=== RUN" -e "^    --- PASS"
+
+.PHONY: chart
+chart: ## the Helm chart: build helm (cached), regenerate its README values table and copies of deploy/ files, lint and render every ci/ values file
+	helm=$$(./hack/tools/helm/build.sh | tail -n 1) && $(GO) generate ./charts/ && \
+	  TOKENGUARD_HELM=$$helm $(GO) test -count=1 ./charts/
 
 .PHONY: e2e-binaries
 e2e-binaries: ## build (or reuse) kube-apiserver, kube-controller-manager and etcd in ~/.cache/tokenguard/e2e
@@ -89,11 +94,17 @@ lint: ## gofmt check and go vet
 golden: ## regenerate golden files (review the diff!)
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
-IMAGE ?= ghcr.io/tokenguard/tokenguard:$(VERSION)
+IMAGE ?=
 .PHONY: image
-image: ## build the container image with Docker (needs a Docker engine; these development machines have none)
-	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (none on this machine)"; exit 1; }
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+image: ## the image without Docker: linux/amd64+arm64 OCI index in bin/image, SPDX SBOMs as referrers (IMAGE=host/repo:tag pushes it)
+	base=$$(./hack/image/fetch-base.sh | tail -n 1) && \
+	  $(GO) run ./hack/image -version $(VERSION) -base "$$base" -out bin/image $(if $(IMAGE),-push $(IMAGE))
+
+DOCKER_IMAGE ?= ghcr.io/tokenguard/tokenguard:$(VERSION)
+.PHONY: docker-image
+docker-image: ## the same image from the Dockerfile with Docker (needs a Docker engine; these development machines have none)
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make docker-image needs a running Docker engine (none on this machine); make image needs none"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t $(DOCKER_IMAGE) .
 
 .PHONY: clean
 clean: ## remove build output
