@@ -96,6 +96,20 @@ func AuditSink(t testing.TB, objs []map[string]any, in Install) {
 	if !port || !svcPort {
 		t.Errorf("the audit port: container %v, Service %v", c.Ports, svc.Spec.Ports)
 	}
+	// Each replica publishes its observations to its own ConfigMap, named
+	// after its Pod, for the controller's reports.
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if env["POD_NAME"] != "metadata.name" || env["POD_NAMESPACE"] != "metadata.namespace" {
+		t.Errorf("the webhook's identity for publishing stale tokens, from the downward API: %v", env)
+	}
+	checkGrants(t, "the webhook", Grants(t, objs, dep.Namespace, in.Name),
+		[]Grant{{dep.Namespace, "", "configmaps", "get"}, {dep.Namespace, "", "configmaps", "create"}, {dep.Namespace, "", "configmaps", "update"}},
+		[]Grant{{dep.Namespace, "", "configmaps", "delete"}, {"", "", "configmaps", "update"}})
 }
 
 // Monitoring: a ServiceMonitor beside the Service, selecting it, scraping
@@ -339,6 +353,26 @@ func Controller(t testing.TB, objs []map[string]any, in Install) {
 		if can(role, never[0], never[1], never[2]) {
 			t.Errorf("the controller may %s %s: more than it needs", never[2], never[1])
 		}
+	}
+	// Shared evidence: the controller writes and deletes ImageEvidence, the
+	// webhook's replicas read and write it but never delete; the CRD comes
+	// with the component. Stale tokens: the controller lists (and deletes
+	// stale) the sinks' ConfigMaps in its own namespace only.
+	ns := webhook.Namespace
+	checkGrants(t, "the controller", Grants(t, objs, ns, in.ControllerName()),
+		[]Grant{{"", "tokenguard.io", "imageevidences", "watch"}, {"", "tokenguard.io", "imageevidences", "create"}, {"", "tokenguard.io", "imageevidences", "delete"},
+			{"", "tokenguard.io", "imageevidences/status", "update"}, {ns, "", "configmaps", "list"}, {ns, "", "configmaps", "delete"}},
+		[]Grant{{"", "", "configmaps", "list"}, {ns, "", "configmaps", "update"}, {ns, "", "secrets", "list"}})
+	checkGrants(t, "the webhook", Grants(t, objs, ns, in.Name),
+		[]Grant{{"", "tokenguard.io", "imageevidences", "list"}, {"", "tokenguard.io", "imageevidences", "watch"}, {"", "tokenguard.io", "imageevidences", "create"},
+			{"", "tokenguard.io", "imageevidences", "update"}, {"", "tokenguard.io", "imageevidences/status", "update"}},
+		[]Grant{{"", "tokenguard.io", "imageevidences", "delete"}})
+	crd := false
+	for _, o := range objs {
+		crd = crd || o["kind"] == "CustomResourceDefinition" && Nested[string](o, "metadata", "name") == "imageevidences.tokenguard.io"
+	}
+	if !crd {
+		t.Error("the ImageEvidence CRD (deploy/crds) does not come with the controller")
 	}
 	leaseRules := rules["Role/"+in.ControllerName()+"-lease"]
 	if len(leaseRules) == 0 {
