@@ -90,7 +90,7 @@ func catalogRule(r *policy.Rule) ruleInfo {
 	if name == "" {
 		name = r.ID
 	}
-	info := ruleInfo{id: r.ID, kind: r.Kind, level: "error", uri: firstURL(r.Source)}
+	info := ruleInfo{id: r.ID, kind: r.Kind, level: "error", uri: helpURI(r.Source)}
 	min := r.Minimum
 	const expire = "Bound service-account tokens expire after an hour and must be re-read from disk; "
 	const stale = "older versions keep the first token, which Amazon EKS rejects once it is 90 days old."
@@ -164,6 +164,28 @@ func markdownEscape(s string) string {
 
 // firstURL returns the first http(s) URL in s, or "": a catalog source
 // that cites a page by its address gives the rule its helpUri.
+// guidePages are the Amazon EKS User Guide pages the catalog's sources
+// cite by title, for rules whose source names no URL.
+var guidePages = [...]struct{ title, url string }{
+	{"Amazon EKS User Guide, Kubernetes service accounts", "https://docs.aws.amazon.com/eks/latest/userguide/service-accounts.html"},
+	{"Amazon EKS User Guide, Use IRSA with the AWS SDK", "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts-minimum-sdk.html"},
+	{"Amazon EKS User Guide, Use Pod Identity with the AWS SDK", "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html"},
+}
+
+// helpURI is the first URL source cites, else the guide page it names by
+// title, else "".
+func helpURI(source string) string {
+	if u := firstURL(source); u != "" {
+		return u
+	}
+	for _, p := range guidePages {
+		if strings.HasPrefix(source, p.title) {
+			return p.url
+		}
+	}
+	return ""
+}
+
 func firstURL(s string) string {
 	for _, scheme := range [...]string{"https://", "http://"} {
 		if i := strings.Index(s, scheme); i >= 0 {

@@ -303,3 +303,23 @@ func TestFirstURL(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpURIEveryDefaultRule: every rule of the embedded catalog gets a
+// helpUri, from its source's URL or the guide page its source names.
+func TestHelpURIEveryDefaultRule(t *testing.T) {
+	cat, err := policy.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cat.Rules() {
+		if u := helpURI(r.Source); !strings.HasPrefix(u, "https://") {
+			t.Errorf("rule %s: no helpUri from source %q", r.ID, r.Source)
+		}
+	}
+	if got := helpURI("Amazon EKS User Guide, Use Pod Identity with the AWS SDK (pod-id-minimum-sdk.adoc)"); got != "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html" {
+		t.Errorf("Pod Identity page: %q", got)
+	}
+	if got := helpURI("ours, see https://example.com/x"); got != "https://example.com/x" {
+		t.Errorf("a source's own URL first: %q", got)
+	}
+}
