@@ -40,6 +40,11 @@ faults: ## the replica fault scenarios at 100 pods/s for 60 s each (FAULTS_RATE=
 	  TOKENGUARD_FAULTS_FIGURES=$(CURDIR)/bin/faults.txt $(GO) test -count=1 -timeout 40m -v -run TestReplicasUnderFaults ./test/e2e/faults/ >bin/faults.log 2>&1; \
 	  rc=$$?; grep -v "admission review judged" bin/faults.log | tail -n 60; exit $$rc
 
+.PHONY: controller-scale
+controller-scale: ## tokenguard controller on 2,000 then 10,000 pods (200, 1,000 images) through a real API server, ~6 min: time to all reports, writes, peak RSS, largest report (SCALE_SIZES=pods:images,...)
+	bin=$$(./hack/e2e-binaries.sh | tee /dev/stderr | tail -n 1) && \
+	  TOKENGUARD_E2E_BIN=$$bin TOKENGUARD_SCALE_SIZES=$(SCALE_SIZES) $(GO) test -count=1 -timeout 40m -run '^$$' -bench BenchmarkControllerScale -benchtime=1x ./test/scale/
+
 .PHONY: layer-bench
 layer-bench: ## the layer-scan corpus (27 images) beside syft, built once from the module proxy: findings, wall time, peak RSS
 	LAYER_CORPUS_SYFT=1 ./hack/layer-corpus.sh && \

@@ -129,7 +129,11 @@ func runControllerLoop(ctx context.Context, f *controllerFlags, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	dyn, err := dynamic.NewForConfig(reqCfg)
+	// Report writes pass the writer's own token bucket (--write-qps): the
+	// client's default limit (5 a second) would be the real one.
+	dynCfg := rest.CopyConfig(reqCfg)
+	dynCfg.QPS, dynCfg.Burst = float32(2*f.writeQPS), 2*f.writeBurst
+	dyn, err := dynamic.NewForConfig(dynCfg)
 	if err != nil {
 		return err
 	}

@@ -92,8 +92,9 @@ func (c *Cache) add(client Client, example runtime.Object, description string, r
 // ListPods serves clusteraudit.Client from the cache: every pod of
 // namespace ("" is all), in one page.
 func (c *Cache) ListPods(_ context.Context, namespace string, _ metav1.ListOptions) (*corev1.PodList, error) {
-	l := &corev1.PodList{}
-	for _, obj := range list(c.pods, namespace) {
+	objs := list(c.pods, namespace)
+	l := &corev1.PodList{Items: make([]corev1.Pod, 0, len(objs))}
+	for _, obj := range objs {
 		l.Items = append(l.Items, *obj.(*corev1.Pod))
 	}
 	return l, nil
@@ -101,8 +102,9 @@ func (c *Cache) ListPods(_ context.Context, namespace string, _ metav1.ListOptio
 
 // ListReplicaSets serves clusteraudit.Client from the cache.
 func (c *Cache) ListReplicaSets(_ context.Context, namespace string, _ metav1.ListOptions) (*appsv1.ReplicaSetList, error) {
-	l := &appsv1.ReplicaSetList{}
-	for _, obj := range list(c.rs, namespace) {
+	objs := list(c.rs, namespace)
+	l := &appsv1.ReplicaSetList{Items: make([]appsv1.ReplicaSet, 0, len(objs))}
+	for _, obj := range objs {
 		l.Items = append(l.Items, *obj.(*appsv1.ReplicaSet))
 	}
 	return l, nil
@@ -110,8 +112,9 @@ func (c *Cache) ListReplicaSets(_ context.Context, namespace string, _ metav1.Li
 
 // ListJobs serves clusteraudit.Client from the cache.
 func (c *Cache) ListJobs(_ context.Context, namespace string, _ metav1.ListOptions) (*batchv1.JobList, error) {
-	l := &batchv1.JobList{}
-	for _, obj := range list(c.jobs, namespace) {
+	objs := list(c.jobs, namespace)
+	l := &batchv1.JobList{Items: make([]batchv1.Job, 0, len(objs))}
+	for _, obj := range objs {
 		l.Items = append(l.Items, *obj.(*batchv1.Job))
 	}
 	return l, nil
