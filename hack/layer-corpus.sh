@@ -33,6 +33,8 @@ APT_GET=${APT_GET:-apt-get}
 DPKG_DEB=${DPKG_DEB:-dpkg-deb}
 
 log() { echo "layer-corpus: $*" >&2; }
+# shellcheck source=lib/deb.sh
+. "$(dirname "$0")/lib/deb.sh"
 
 sha12() {
 	if command -v sha256sum >/dev/null 2>&1; then
@@ -127,25 +129,7 @@ fetch_deb() {
 		fi
 		mv -f "$got" "$DIR/deb/$base.deb"
 	fi
-	if ! command -v "$DPKG_DEB" >/dev/null 2>&1; then
-		log "no dpkg-deb: cannot unpack $base.deb"
-		return 1
-	fi
-	# The Go side reads a plain tar: the product module has no xz decoder.
-	if [ ! -s "$DIR/deb/$base.tar" ]; then
-		"$DPKG_DEB" --fsys-tarfile "$DIR/deb/$base.deb" >"$TMP/$base.tar" || {
-			log "dpkg-deb --fsys-tarfile $base.deb failed"
-			return 1
-		}
-		mv -f "$TMP/$base.tar" "$DIR/deb/$base.tar"
-	fi
-	if [ ! -s "$DIR/deb/$base.control" ]; then
-		"$DPKG_DEB" --field "$DIR/deb/$base.deb" >"$TMP/$base.control" || {
-			log "dpkg-deb --field $base.deb failed"
-			return 1
-		}
-		mv -f "$TMP/$base.control" "$DIR/deb/$base.control"
-	fi
+	unpack_deb "$DIR/deb" "$base"
 }
 
 # After a kind's first failure (no network, no client) the rest of that

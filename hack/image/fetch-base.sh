@@ -25,6 +25,8 @@ APT_GET=${APT_GET:-apt-get}
 DPKG_DEB=${DPKG_DEB:-dpkg-deb}
 
 log() { echo "fetch-base: $*" >&2; }
+# shellcheck source=../lib/deb.sh
+. "$(dirname "$0")/../lib/deb.sh"
 
 sha256() {
 	if command -v sha256sum >/dev/null 2>&1; then
@@ -102,24 +104,7 @@ fetch() {
 		fi
 		mv -f "$got" "$DIR/$base.deb"
 	fi
-	if ! command -v "$DPKG_DEB" >/dev/null 2>&1; then
-		log "no dpkg-deb: cannot unpack $base.deb"
-		return 1
-	fi
-	if [ ! -s "$DIR/$base.tar" ]; then
-		"$DPKG_DEB" --fsys-tarfile "$DIR/$base.deb" >"$TMP/$base.tar" || {
-			log "dpkg-deb --fsys-tarfile $base.deb failed"
-			return 1
-		}
-		mv -f "$TMP/$base.tar" "$DIR/$base.tar"
-	fi
-	if [ ! -s "$DIR/$base.control" ]; then
-		"$DPKG_DEB" --field "$DIR/$base.deb" >"$TMP/$base.control" || {
-			log "dpkg-deb --field $base.deb failed"
-			return 1
-		}
-		mv -f "$TMP/$base.control" "$DIR/$base.control"
-	fi
+	unpack_deb "$DIR" "$base"
 }
 
 failed=()
