@@ -9,15 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/tokenguard/tokenguard/pkg/policy"
 	"github.com/tokenguard/tokenguard/pkg/report"
+	"github.com/tokenguard/tokenguard/pkg/report/sariftest"
 	"github.com/tokenguard/tokenguard/pkg/reports"
 )
-
-// sarifSchemaFile is the SARIF 2.1.0 schema pkg/report's tests vendor.
-const sarifSchemaFile = "../../pkg/report/testdata/sarif-schema-2.1.0.json"
 
 // checkSARIF is the part of check's SARIF log the tests read.
 type checkSARIF struct {
@@ -71,29 +67,8 @@ type checkSARIF struct {
 
 func validSARIF(t *testing.T, log string) checkSARIF {
 	t.Helper()
-	f, err := os.Open(sarifSchemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	schemaDoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif.json", schemaDoc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(log))
-	if err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, log)
-	}
-	if err := sch.Validate(doc); err != nil {
-		t.Fatalf("not valid SARIF 2.1.0: %v", err)
+	if err := sariftest.Validate([]byte(log)); err != nil {
+		t.Fatalf("not valid SARIF 2.1.0: %v\n%s", err, log)
 	}
 	var l checkSARIF
 	if err := json.Unmarshal([]byte(log), &l); err != nil {

@@ -3,44 +3,17 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/tokenguard/tokenguard/pkg/policy"
+	"github.com/tokenguard/tokenguard/pkg/report/sariftest"
 )
-
-// sarifSchemaFile is the OASIS SARIF 2.1.0 JSON schema (errata 01), as
-// testdata/README.md says.
-const sarifSchemaFile = "testdata/sarif-schema-2.1.0.json"
 
 // validateSARIF validates a log against the SARIF 2.1.0 schema.
 func validateSARIF(t *testing.T, log []byte) error {
 	t.Helper()
-	f, err := os.Open(sarifSchemaFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	schemaDoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-schema-2.1.0.json", schemaDoc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(log))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(doc)
+	return sariftest.Validate(log)
 }
 
 // sarifLog is the part of a SARIF log the tests read.
