@@ -89,35 +89,31 @@ func (c *Cache) add(client Client, example runtime.Object, description string, r
 	return inf
 }
 
+// listOf copies the cached objects of namespace ("" is every namespace)
+// of an informer holding *T, into a slice sized up front.
+func listOf[T any](inf cache.SharedIndexInformer, namespace string) []T {
+	objs := list(inf, namespace)
+	out := make([]T, 0, len(objs))
+	for _, obj := range objs {
+		out = append(out, *obj.(*T))
+	}
+	return out
+}
+
 // ListPods serves clusteraudit.Client from the cache: every pod of
 // namespace ("" is all), in one page.
 func (c *Cache) ListPods(_ context.Context, namespace string, _ metav1.ListOptions) (*corev1.PodList, error) {
-	objs := list(c.pods, namespace)
-	l := &corev1.PodList{Items: make([]corev1.Pod, 0, len(objs))}
-	for _, obj := range objs {
-		l.Items = append(l.Items, *obj.(*corev1.Pod))
-	}
-	return l, nil
+	return &corev1.PodList{Items: listOf[corev1.Pod](c.pods, namespace)}, nil
 }
 
 // ListReplicaSets serves clusteraudit.Client from the cache.
 func (c *Cache) ListReplicaSets(_ context.Context, namespace string, _ metav1.ListOptions) (*appsv1.ReplicaSetList, error) {
-	objs := list(c.rs, namespace)
-	l := &appsv1.ReplicaSetList{Items: make([]appsv1.ReplicaSet, 0, len(objs))}
-	for _, obj := range objs {
-		l.Items = append(l.Items, *obj.(*appsv1.ReplicaSet))
-	}
-	return l, nil
+	return &appsv1.ReplicaSetList{Items: listOf[appsv1.ReplicaSet](c.rs, namespace)}, nil
 }
 
 // ListJobs serves clusteraudit.Client from the cache.
 func (c *Cache) ListJobs(_ context.Context, namespace string, _ metav1.ListOptions) (*batchv1.JobList, error) {
-	objs := list(c.jobs, namespace)
-	l := &batchv1.JobList{Items: make([]batchv1.Job, 0, len(objs))}
-	for _, obj := range objs {
-		l.Items = append(l.Items, *obj.(*batchv1.Job))
-	}
-	return l, nil
+	return &batchv1.JobList{Items: listOf[batchv1.Job](c.jobs, namespace)}, nil
 }
 
 // AWSContext says which AWS credentials the pods of a service account

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -176,11 +177,12 @@ func TestReconcileWritesReports(t *testing.T) {
 	for _, x := range results {
 		res := x.(map[string]any)
 		if res["rule"] == reports.RuleStaleToken {
-			staleResults = append(staleResults, res["result"].(string)+": "+res["message"].(string))
+			props, _ := res["properties"].(map[string]any)
+			staleResults = append(staleResults, fmt.Sprintf("%v %v %v", res["result"], props["subject"], props["daysLeft"]))
 		}
 	}
-	if len(staleResults) != 1 || !strings.Contains(staleResults[0], "5 days left") || !strings.HasPrefix(staleResults[0], "warn") {
-		t.Errorf("stale-token results of dns: %q, want one warn with 5 days left", staleResults)
+	if len(staleResults) != 1 || staleResults[0] != "warn system:serviceaccount:shop:default 5" {
+		t.Errorf("stale-token results of dns: %q, want one warn for shop/default with 5 days left", staleResults)
 	}
 
 	// Scaled to zero: no pod runs, the report goes.

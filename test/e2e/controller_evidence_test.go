@@ -142,8 +142,13 @@ func TestEndToEndControllerEvidenceAndStaleTokens(t *testing.T) {
 	if !strings.Contains(sdk, `"result":"fail"`) || !strings.Contains(sdk, "sbom:") {
 		t.Errorf("client-go result %s: want fail, from the SBOM", sdk)
 	}
-	if !strings.Contains(stale, "4 days left") || !strings.Contains(stale, "kubectl rollout restart deployment/api -n shop") {
-		t.Errorf("stale-token result %s: want 4 days left and the rollout restart command", stale)
+	var staleResult struct {
+		Result     string            `json:"result"`
+		Properties map[string]string `json:"properties"`
+	}
+	_ = json.Unmarshal([]byte(stale), &staleResult)
+	if staleResult.Result != "warn" || staleResult.Properties["daysLeft"] != "4" || staleResult.Properties["restart"] != "kubectl rollout restart deployment/api -n shop" {
+		t.Errorf("stale-token result %s: want warn, 4 days left and the rollout restart command", stale)
 	}
 
 	// The image's evidence is shared, and marked running.
