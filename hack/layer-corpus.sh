@@ -62,15 +62,7 @@ if ! mkdir -p "$DIR/npm" "$DIR/deb"; then
 fi
 DIR=$(cd "$DIR" && pwd)
 
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$DIR/.lock"
-	if ! flock -n 9; then
-		log "another run is filling $DIR; waiting for it"
-		flock 9
-	fi
-fi
-TMP=$(mktemp -d "$DIR/.fetch.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+lock_cache "$DIR"
 
 failed=()
 

@@ -49,15 +49,7 @@ fi
 mkdir -p "$DIR" || { log "cannot create $DIR"; exit 1; }
 DIR=$(cd "$DIR" && pwd)
 
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$DIR/.lock"
-	if ! flock -n 9; then
-		log "another run is filling $DIR; waiting for it"
-		flock 9
-	fi
-fi
-TMP=$(mktemp -d "$DIR/.fetch.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+lock_cache "$DIR"
 
 apt_updated=
 # download NAME VERSION: the .deb into TMP/apt-NAME (as root, apt-get needs

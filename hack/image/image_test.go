@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/pkg/report"
 	"github.com/tokenguard/tokenguard/pkg/sdkdetect"
+	"github.com/tokenguard/tokenguard/test/corpus"
 )
 
 // The build the image tests share: both binaries, cross-compiled once per
@@ -183,7 +183,7 @@ func TestImage(t *testing.T) {
 		{"ggcr registry without it (fallback tag)", func(t *testing.T) string {
 			return serve(t, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 		}},
-		{"distribution registry (fallback tag)", startDistribution},
+		{"distribution registry (fallback tag)", func(t *testing.T) string { return corpus.StartDistribution(t) }},
 	}
 	for i, reg := range registries {
 		t.Run(reg.name, func(t *testing.T) {
@@ -562,58 +562,4 @@ func serve(t *testing.T, h http.Handler) string {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return strings.TrimPrefix(s.URL, "http://")
-}
-
-// distributionBinary is the CNCF distribution registry of Debian's
-// docker-registry package (v2.8: no referrers API), which hack/test-deps.sh
-// installs.
-const distributionBinary = "/usr/bin/docker-registry"
-
-// startDistribution runs the distribution registry on a free port of
-// 127.0.0.1, its storage in a temporary folder, until the test ends.
-func startDistribution(t *testing.T) string {
-	if _, err := os.Stat(distributionBinary); err != nil {
-		t.Skipf("%s is absent (Debian's docker-registry package; hack/test-deps.sh installs it)", distributionBinary)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	config := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), addr)
-	path := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logFile := filepath.Join(dir, "registry.log")
-	out, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd := exec.Command(distributionBinary, "serve", path)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			logged, _ := os.ReadFile(logFile)
-			t.Fatalf("the distribution registry did not start on %s: %v\n%s", addr, err, logged)
-		}
-	}
 }

@@ -1,9 +1,23 @@
 # shellcheck shell=bash
 # Shared by hack/layer-corpus.sh and hack/image/fetch-base.sh: unpack a
 # cached .deb into the plain tar of its files and its control fields, beside
-# it, once. The caller defines log, TMP (a scratch folder) and DPKG_DEB.
+# it, once. The caller defines log and DPKG_DEB, and calls lock_cache first.
 #
+#   lock_cache DIR        # one filler of DIR at a time; sets TMP (removed at exit)
 #   unpack_deb DIR BASE   # DIR/BASE.deb → DIR/BASE.tar, DIR/BASE.control
+
+lock_cache() {
+	local dir=$1
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>"$dir/.lock"
+		if ! flock -n 9; then
+			log "another run is filling $dir; waiting for it"
+			flock 9
+		fi
+	fi
+	TMP=$(mktemp -d "$dir/.fetch.XXXXXX")
+	trap 'rm -rf "$TMP"' EXIT
+}
 
 unpack_deb() {
 	local dir=$1 base=$2
